@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* A bulletin as the head-end accepts it: parsed from a JSON request, checked against the
+ * directory and the warning signal table. Playing it is the engine's job. */
+#ifndef CX_HEADEND_BULLETIN_H
+#define CX_HEADEND_BULLETIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "headend/config.h"
+#include "proto/proto.h"
+#include "zones/zones.h"
+
+#define BULLETIN_CLIENT_ID_MAX 64
+#define BULLETIN_TARGETS_MAX 512	/* bytes of the human-readable target list */
+#define SIGNAL_COUNT 10
+
+struct signal_type {
+	const char *key;	/* "hail" */
+	const char *name;	/* "冰雹" */
+	unsigned colours;	/* bit (1 << proto_colour) for each legal colour */
+};
+
+/* The ten warning signals, indexed by their wire number minus one. */
+extern const struct signal_type signal_types[SIGNAL_COUNT];
+
+struct bulletin {
+	char *text;			/* UTF-8, owned */
+	enum proto_kind kind;
+	uint8_t signal;			/* 1..10 for warnings, 0 otherwise */
+	enum proto_colour colour;
+	enum proto_action action;
+	int repeat;			/* plays after the first */
+	char client_id[BULLETIN_CLIENT_ID_MAX + 1];	/* empty if none was given */
+	char targets[BULLETIN_TARGETS_MAX];	/* as the operator wrote them, comma separated */
+	struct zones_selection sel;
+	uint8_t n_codes;		/* the selection as control-packet codes */
+	uint64_t codes[PROTO_MAX_TARGETS];
+	size_t endpoints;
+};
+
+/* Parse a POST /v1/bulletins body. Returns 0 and fills b (release with bulletin_free), or an
+ * HTTP status (400 malformed, 413 too large, 422 well-formed but refused) with err saying what
+ * is wrong in one sentence. */
+__attribute__((warn_unused_result))
+int bulletin_parse(const char *body, size_t len, const struct zones *z,
+		   const struct headend_config *cfg, struct bulletin *b, char *err, size_t errlen);
+
+/* Release what bulletin_parse allocated. */
+void bulletin_free(struct bulletin *b);
+
+/* Find the warning's fixed phrase in text ("发布冰雹橙色预警信号", "将…更新为暴雨红色预警信号",
+ * "解除寒冷黄色预警信号"). Returns 1 and sets the three fields, or 0 if the text has none. */
+int bulletin_phrase(const char *text, uint8_t *signal, enum proto_colour *colour,
+		    enum proto_action *action);
+
+/* Look a signal up by key or Chinese name; 0 if unknown. */
+uint8_t signal_lookup(const char *s);
+
+/* Colour by English or Chinese name ("orange", "橙色", "橙"); PROTO_COLOUR_NONE if unknown. */
+enum proto_colour colour_lookup(const char *s);
+
+#endif

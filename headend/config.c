@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Reads etc/headend.cfg with libconfig into struct headend_config and checks every value's range;
+ * the caller decides whether an error is fatal. */
+#include "headend/config.h"
+
+#include <arpa/inet.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+struct int_setting {
+	const char *path;
+	size_t offset;
+	int min, max;
+};
+
+#define INT_AT(field) offsetof(struct headend_config, field)
+
+static const struct int_setting int_settings[] = {
+	{ "http.port", INT_AT(http_port), 1, 65535 },
+	{ "multicast.port", INT_AT(mc_port), 1, 65535 },
+	{ "multicast.ttl", INT_AT(mc_ttl), 0, 32 },
+	{ "tts.rate", INT_AT(tts.rate_wpm), 80, 450 },
+	{ "tts.pitch", INT_AT(tts.pitch), 0, 99 },
+	{ "tts.bitrate", INT_AT(tts.bitrate), 6000, 128000 },
+	{ "tts.fec_loss", INT_AT(tts.fec_loss_pct), 0, 100 },
+	{ "tts.complexity", INT_AT(tts.complexity), 0, 10 },
+	{ "broadcast.repeat_forecast", INT_AT(repeat_forecast), 0, 10 },
+	{ "broadcast.repeat_nowcast", INT_AT(repeat_nowcast), 0, 10 },
+	{ "broadcast.repeat_warning", INT_AT(repeat_warning), 0, 10 },
+	{ "broadcast.repeat_warning_red", INT_AT(repeat_warning_red), 0, 10 },
+	{ "broadcast.repeat_gap_ms", INT_AT(repeat_gap_ms), 0, 60000 },
+	{ "broadcast.lead_ms", INT_AT(lead_ms), 0, 10000 },
+};
+
+struct str_setting {
+	const char *path;
+	size_t offset, size;
+};
+
+#define STR_AT(field) offsetof(struct headend_config, field), \
+	sizeof(((struct headend_config *)0)->field)
+
+static const struct str_setting str_settings[] = {
+	{ "state_dir", STR_AT(state_dir) },
+	{ "zones", STR_AT(zones_path) },
+	{ "http.address", STR_AT(http_address) },
+	{ "tts.voice", STR_AT(voice) },
+};
+
+void config_default(struct headend_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->state_dir, sizeof(c->state_dir), "var");
+	snprintf(c->zones_path, sizeof(c->zones_path), "etc/zones.csv");
+	snprintf(c->http_address, sizeof(c->http_address), "127.0.0.1");
+	c->http_port = 8080;
+	c->http_max_body = 64 * 1024;
+	c->max_text = 4000;
+
+	c->mc_interface.s_addr = htonl(INADDR_LOOPBACK);
+	inet_pton(AF_INET, "239.192.0.0", &c->mc_base);
+	c->mc_port = 5004;
+	c->mc_ttl = 0;
+	c->pace = 1.0;
+
+	snprintf(c->voice, sizeof(c->voice), "cmn");
+	tts_config_default(&c->tts);
+	c->tts.voice = c->voice;
+
+	c->repeat_forecast = 0;
+	c->repeat_nowcast = 0;
+	c->repeat_warning = 1;
+	c->repeat_warning_red = 2;
+	c->repeat_gap_ms = 2000;
+	c->lead_ms = 200;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Name the line of a setting when libconfig knows it, so the operator finds it at once. */
+static int fail_at(const config_t *cf, const char *file, const char *path, const char *why,
+		   char *err, size_t errlen)
+{
+	const config_setting_t *s = config_lookup(cf, path);
+	int line = s ? config_setting_source_line(s) : 0;
+
+	return fail(err, errlen, "%s:%d: %s: %s", file, line, path, why);
+}
+
+static int load_ints(const config_t *cf, const char *file, struct headend_config *c,
+		     char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(int_settings) / sizeof(int_settings[0]); i++) {
+		const struct int_setting *s = &int_settings[i];
+		const config_setting_t *set = config_lookup(cf, s->path);
+		int v;
+
+		if (!set)
+			continue;
+		if (config_setting_type(set) != CONFIG_TYPE_INT)
+			return fail_at(cf, file, s->path, "must be an integer", err, errlen);
+		v = config_setting_get_int(set);
+		if (v < s->min || v > s->max) {
+			char why[96];
+
+			snprintf(why, sizeof(why), "%d is outside %d..%d", v, s->min, s->max);
+			return fail_at(cf, file, s->path, why, err, errlen);
+		}
+		memcpy((char *)c + s->offset, &v, sizeof(v));
+	}
+	return 0;
+}
+
+static int load_strings(const config_t *cf, const char *file, struct headend_config *c,
+			char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(str_settings) / sizeof(str_settings[0]); i++) {
+		const struct str_setting *s = &str_settings[i];
+		const config_setting_t *set = config_lookup(cf, s->path);
+		const char *v;
+
+		if (!set)
+			continue;
+		v = config_setting_get_string(set);
+		if (!v)
+			return fail_at(cf, file, s->path, "must be a string", err, errlen);
+		if (!*v || strlen(v) >= s->size)
+			return fail_at(cf, file, s->path, "empty or too long", err, errlen);
+		memcpy((char *)c + s->offset, v, strlen(v) + 1);
+	}
+	return 0;
+}
+
+static int load_address(const config_t *cf, const char *file, const char *path,
+			struct in_addr *out, char *err, size_t errlen)
+{
+	const char *v;
+
+	if (!config_lookup_string(cf, path, &v)) {
+		if (config_lookup(cf, path))
+			return fail_at(cf, file, path, "must be a string", err, errlen);
+		return 0;
+	}
+	if (inet_pton(AF_INET, v, out) != 1)
+		return fail_at(cf, file, path, "not an IPv4 address", err, errlen);
+	return 0;
+}
+
+/* Sizes may be written as 64 or 64L; either way they must be whole and in range. */
+static int load_size(const config_t *cf, const char *file, const char *path, long long min,
+		     long long max, size_t *out, char *err, size_t errlen)
+{
+	const config_setting_t *set = config_lookup(cf, path);
+	long long v;
+
+	if (!set)
+		return 0;
+	if (config_setting_type(set) != CONFIG_TYPE_INT &&
+	    config_setting_type(set) != CONFIG_TYPE_INT64)
+		return fail_at(cf, file, path, "must be an integer", err, errlen);
+	v = config_setting_get_int64(set);
+	if (v < min || v > max) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "%lld is outside %lld..%lld", v, min, max);
+		return fail_at(cf, file, path, why, err, errlen);
+	}
+	*out = (size_t)v;
+	return 0;
+}
+
+static int load_pace(const config_t *cf, const char *file, struct headend_config *c,
+		     char *err, size_t errlen)
+{
+	const config_setting_t *set = config_lookup(cf, "multicast.pace");
+	double d;
+
+	if (!set)
+		return 0;
+	if (config_setting_type(set) == CONFIG_TYPE_FLOAT)
+		d = config_setting_get_float(set);
+	else if (config_setting_type(set) == CONFIG_TYPE_INT)
+		d = config_setting_get_int(set);
+	else
+		return fail_at(cf, file, "multicast.pace", "must be a number", err, errlen);
+	if (d < 1.0 || d > 50.0)
+		return fail_at(cf, file, "multicast.pace", "must be within 1.0..50.0", err, errlen);
+	c->pace = d;
+	return 0;
+}
+
+/* Multicast must stay on the interface the operator named: a group address there would make
+ * packets leave by the default route instead. */
+static int check_multicast(const config_t *cf, const char *file, const struct headend_config *c,
+			   char *err, size_t errlen)
+{
+	uint32_t base = ntohl(c->mc_base.s_addr);
+
+	if ((base & 0xfffc0000u) != 0xefc00000u || (base & 0x3ffffu) != 0)
+		return fail_at(cf, file, "multicast.base",
+			       "must be 239.192.0.0, 239.193.0.0, 239.194.0.0 or 239.195.0.0 "
+			       "(a whole /14 of the organisation-local scope)", err, errlen);
+	if (IN_MULTICAST(ntohl(c->mc_interface.s_addr)) || c->mc_interface.s_addr == INADDR_ANY)
+		return fail_at(cf, file, "multicast.interface",
+			       "must be the unicast IPv4 address of one interface", err, errlen);
+	return 0;
+}
+
+static int known_path(const char *path)
+{
+	static const char *const others[] = {
+		"http", "multicast", "tts", "broadcast", "http.max_body", "broadcast.max_text",
+		"multicast.interface", "multicast.base", "multicast.pace",
+	};
+
+	for (size_t i = 0; i < sizeof(int_settings) / sizeof(int_settings[0]); i++)
+		if (!strcmp(path, int_settings[i].path))
+			return 1;
+	for (size_t i = 0; i < sizeof(str_settings) / sizeof(str_settings[0]); i++)
+		if (!strcmp(path, str_settings[i].path))
+			return 1;
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (!strcmp(path, others[i]))
+			return 1;
+	return 0;
+}
+
+/* A misspelt setting would otherwise leave its default in force without a word. */
+static int check_unknown(const config_setting_t *group, const char *file, char *err,
+			 size_t errlen)
+{
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *parent = config_setting_name(group);
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s%s%s", parent ? parent : "", parent ? "." : "",
+			 config_setting_name(s));
+		if (!known_path(path))
+			return fail(err, errlen, "%s:%d: unknown setting %s", file,
+				    config_setting_source_line(s), path);
+		if (config_setting_is_group(s) && check_unknown(s, file, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+int config_load(struct headend_config *c, const char *path, char *err, size_t errlen)
+{
+	config_t cf;
+	int rc = -1;
+
+	config_default(c);
+	config_init(&cf);
+	if (!config_read_file(&cf, path)) {
+		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+			fail(err, errlen, "%s: cannot read the file", path);
+		else
+			fail(err, errlen, "%s:%d: %s", path, config_error_line(&cf),
+			     config_error_text(&cf));
+		goto out;
+	}
+	if (check_unknown(config_root_setting(&cf), path, err, errlen) ||
+	    load_ints(&cf, path, c, err, errlen) || load_strings(&cf, path, c, err, errlen) ||
+	    load_size(&cf, path, "http.max_body", 1024, 16 << 20, &c->http_max_body, err,
+		      errlen) ||
+	    load_size(&cf, path, "broadcast.max_text", 16, 1 << 20, &c->max_text, err, errlen) ||
+	    load_address(&cf, path, "multicast.interface", &c->mc_interface, err, errlen) ||
+	    load_address(&cf, path, "multicast.base", &c->mc_base, err, errlen) ||
+	    load_pace(&cf, path, c, err, errlen) || check_multicast(&cf, path, c, err, errlen))
+		goto out;
+	c->tts.voice = c->voice;
+	rc = 0;
+out:
+	config_destroy(&cf);
+	return rc;
+}

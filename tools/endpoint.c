@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The reference loudspeaker that firmware follows: joins its district, town and village groups,
+ * follows START/END control packets, decodes Opus with loss concealment and in-band FEC, and
+ * writes what it hears to a WAV file or an ALSA device. docs/protocol.md is its specification. */
+#include <alsa/asoundlib.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libconfig.h>
+#include <netinet/in.h>
+#include <opus/opus.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto/proto.h"
+#include "zones/zones.h"
+
+#define RATE 48000
+#define FRAME 960
+#define RECENT 16
+
+struct options {
+	const char *config, *out, *alsa;
+	uint64_t id;
+	long count;		/* 0: run until signalled */
+	double timeout;		/* seconds, 0: none */
+};
+
+struct settings {
+	char zones[512];
+	struct in_addr interface, base;
+	int port;
+	int silence_ms;
+};
+
+struct counts {
+	unsigned long received, lost, rejected, frames;
+};
+
+struct broadcast {
+	int active;
+	struct proto_control start;
+	uint16_t next_seq;
+	int have_seq;
+	struct counts c;
+	double last_packet;
+};
+
+struct endpoint {
+	struct options opt;
+	struct settings set;
+	int sock;
+	OpusDecoder *dec;
+	FILE *wav;
+	unsigned long wav_samples;
+	snd_pcm_t *pcm;
+	struct broadcast cur;
+	uint32_t finished[RECENT];	/* ids already played, so late START copies are ignored */
+	unsigned n_finished;
+	long played;
+	struct counts total;
+	unsigned long stray;		/* packets outside any broadcast: counted as rejected */
+};
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: endpoint --id ENDPOINT_ID [--config FILE] [--out FILE.wav] "
+		"[--alsa DEVICE]\n                [--count N] [--timeout SECONDS]\n"
+		"  --id       15-digit endpoint id from the directory\n"
+		"  --config   settings (default etc/endpoint.cfg)\n"
+		"  --out      append every broadcast to this WAV file (48 kHz mono)\n"
+		"  --alsa     play through this ALSA device\n"
+		"  --count    exit with status 0 after N broadcasts\n"
+		"  --timeout  exit with status 2 if fewer than N were played by then\n");
+}
+
+static int parse_id(const char *s, uint64_t *id)
+{
+	uint64_t v = 0;
+
+	if (strlen(s) != 15)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*id = v;
+	return 0;
+}
+
+static int parse_number(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option opts[] = {
+		{ "id", required_argument, NULL, 'i' }, { "config", required_argument, NULL, 'c' },
+		{ "out", required_argument, NULL, 'o' }, { "alsa", required_argument, NULL, 'a' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, have_id = 0;
+	double v;
+
+	o->config = "etc/endpoint.cfg";
+	while ((c = getopt_long(argc, argv, "i:c:o:a:n:t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (parse_id(optarg, &o->id))
+				goto bad;
+			have_id = 1;
+			break;
+		case 'c': o->config = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'a': o->alsa = optarg; break;
+		case 'n':
+			if (parse_number(optarg, 1, 1e6, &v) || v != (long)v)
+				goto bad;
+			o->count = (long)v;
+			break;
+		case 't':
+			if (parse_number(optarg, 0.001, 1e7, &o->timeout))
+				goto bad;
+			break;
+		case 'h': usage(stdout); exit(0);
+		default: goto bad;
+		}
+	}
+	if (have_id && optind == argc)
+		return;
+bad:
+	if (optind > 0 && optind <= argc && optarg)
+		fprintf(stderr, "endpoint: bad value \"%s\"\n", optarg);
+	usage(stderr);
+	exit(64);
+}
+
+static int settings_address(config_t *cf, const char *path, struct in_addr *out)
+{
+	const char *v;
+
+	if (!config_lookup_string(cf, path, &v))
+		return config_lookup(cf, path) ? -1 : 0;
+	return inet_pton(AF_INET, v, out) == 1 ? 0 : -1;
+}
+
+/* Reads etc/endpoint.cfg; an error names the file, the line if known, and the setting. */
+static int load_settings(const char *path, struct settings *s, char *err, size_t errlen)
+{
+	config_t cf;
+	const char *zones = "etc/zones.csv";
+	int rc = -1, port = 5004, silence = 3000;
+
+	inet_pton(AF_INET, "127.0.0.1", &s->interface);
+	inet_pton(AF_INET, "239.192.0.0", &s->base);
+	config_init(&cf);
+	if (!config_read_file(&cf, path)) {
+		snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&cf),
+			 config_error_type(&cf) == CONFIG_ERR_FILE_IO ? "cannot read the file" :
+			 config_error_text(&cf));
+		goto out;
+	}
+	config_lookup_string(&cf, "zones", &zones);
+	if (strlen(zones) >= sizeof(s->zones) ||
+	    (config_lookup(&cf, "multicast.port") && !config_lookup_int(&cf, "multicast.port",
+									&port)) ||
+	    port < 1 || port > 65535) {
+		snprintf(err, errlen, "%s: zones or multicast.port is not valid", path);
+		goto out;
+	}
+	if (settings_address(&cf, "multicast.interface", &s->interface) ||
+	    settings_address(&cf, "multicast.base", &s->base)) {
+		snprintf(err, errlen, "%s: multicast.interface and multicast.base must be IPv4 "
+			 "addresses", path);
+		goto out;
+	}
+	if ((config_lookup(&cf, "silence_ms") && !config_lookup_int(&cf, "silence_ms",
+								    &silence)) ||
+	    silence < 100 || silence > 600000) {
+		snprintf(err, errlen, "%s: silence_ms must be an integer 100..600000", path);
+		goto out;
+	}
+	memcpy(s->zones, zones, strlen(zones) + 1);
+	s->port = port;
+	s->silence_ms = silence;
+	rc = 0;
+out:
+	config_destroy(&cf);
+	return rc;
+}
+
+/* One socket joined to the endpoint's groups on the named interface. IP_MULTICAST_ALL off:
+ * otherwise a socket bound to the port hears every group anyone on this host has joined. */
+static int open_socket(const struct settings *s, const struct in_addr *groups, size_t n,
+		       char *err, size_t errlen)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), one = 1, zero = 0;
+	int rcvbuf = 1 << 20;
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof(zero)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) ||
+	    bind(fd, (struct sockaddr *)&any, sizeof(any))) {
+		snprintf(err, errlen, "socket on port %d: %s", s->port, strerror(errno));
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ip_mreq m = { .imr_multiaddr = groups[i], .imr_interface = s->interface };
+
+		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m))) {
+			snprintf(err, errlen, "join %s on interface %s: %s",
+				 inet_ntoa(groups[i]), inet_ntoa(s->interface), strerror(errno));
+			goto fail;
+		}
+	}
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static void put_le(unsigned char *p, uint32_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Rewrite the RIFF header for the samples so far, so the file is valid after every broadcast
+ * and not only after a clean exit. */
+static void wav_header(struct endpoint *ep)
+{
+	unsigned char h[44];
+	uint32_t data = (uint32_t)(ep->wav_samples * 2);
+
+	memcpy(h, "RIFF", 4);
+	put_le(h + 4, 36 + data, 4);
+	memcpy(h + 8, "WAVEfmt ", 8);
+	put_le(h + 16, 16, 4);
+	put_le(h + 20, 1, 2);		/* PCM */
+	put_le(h + 22, 1, 2);		/* mono */
+	put_le(h + 24, RATE, 4);
+	put_le(h + 28, RATE * 2, 4);
+	put_le(h + 32, 2, 2);
+	put_le(h + 34, 16, 2);
+	memcpy(h + 36, "data", 4);
+	put_le(h + 40, data, 4);
+	if (fseek(ep->wav, 0, SEEK_SET) || fwrite(h, sizeof(h), 1, ep->wav) != 1 ||
+	    fseek(ep->wav, 0, SEEK_END) || fflush(ep->wav))
+		fprintf(stderr, "endpoint: writing %s: %s\n", ep->opt.out, strerror(errno));
+}
+
+static int open_alsa(struct endpoint *ep, char *err, size_t errlen)
+{
+	int rc = snd_pcm_open(&ep->pcm, ep->opt.alsa, SND_PCM_STREAM_PLAYBACK, 0);
+
+	if (rc >= 0)
+		rc = snd_pcm_set_params(ep->pcm, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED,
+					1, RATE, 1, 200000);
+	if (rc < 0)
+		snprintf(err, errlen, "ALSA device %s: %s", ep->opt.alsa, snd_strerror(rc));
+	return rc < 0 ? -1 : 0;
+}
+
+static void play(struct endpoint *ep, const opus_int16 *pcm, int samples)
+{
+	if (ep->wav) {
+		if (fwrite(pcm, sizeof(*pcm), (size_t)samples, ep->wav) != (size_t)samples)
+			fprintf(stderr, "endpoint: writing %s: %s\n", ep->opt.out,
+				strerror(errno));
+		ep->wav_samples += (unsigned long)samples;
+	}
+	if (ep->pcm) {
+		snd_pcm_sframes_t n = snd_pcm_writei(ep->pcm, pcm, (snd_pcm_uframes_t)samples);
+
+		if (n < 0 && snd_pcm_recover(ep->pcm, (int)n, 1) < 0)
+			fprintf(stderr, "endpoint: ALSA %s: %s\n", ep->opt.alsa,
+				snd_strerror((int)n));
+	}
+	ep->cur.c.frames++;
+}
+
+/* data NULL: conceal one lost frame; fec: recover the previous frame from this packet. */
+static void decode(struct endpoint *ep, const unsigned char *data, size_t len, int fec)
+{
+	opus_int16 pcm[FRAME * 6];
+	int n = opus_decode(ep->dec, data, (opus_int32)len, pcm, FRAME, fec);
+
+	if (n < 0) {
+		ep->cur.c.rejected++;
+		return;
+	}
+	play(ep, pcm, n);
+}
+
+static void print_broadcast(const struct broadcast *b, const char *how)
+{
+	const struct proto_control *s = &b->start;
+
+	printf("broadcast %u: %s", s->broadcast, proto_kind_name(s->kind));
+	if (s->kind == PROTO_KIND_WARNING)
+		printf(" signal %u %s %s", s->signal, proto_colour_name(s->colour),
+		       proto_action_name(s->action));
+	printf(", %.2f s of audio, packets received %lu, lost %lu, rejected %lu (%s)\n",
+	       b->c.frames * 0.02, b->c.received, b->c.lost, b->c.rejected, how);
+	fflush(stdout);
+}
+
+static void finish(struct endpoint *ep, const char *how)
+{
+	struct broadcast *b = &ep->cur;
+
+	if (!b->active)
+		return;
+	print_broadcast(b, how);
+	ep->total.received += b->c.received;
+	ep->total.lost += b->c.lost;
+	ep->total.rejected += b->c.rejected;
+	ep->total.frames += b->c.frames;
+	ep->finished[ep->n_finished++ % RECENT] = b->start.broadcast;
+	if (ep->wav)
+		wav_header(ep);
+	ep->played++;
+	b->active = 0;
+}
+
+static int seen_before(const struct endpoint *ep, uint32_t id)
+{
+	for (unsigned i = 0; i < RECENT && i < ep->n_finished; i++)
+		if (ep->finished[i] == id)
+			return 1;
+	return 0;
+}
+
+static void on_start(struct endpoint *ep, const struct proto_control *c)
+{
+	struct broadcast *b = &ep->cur;
+
+	if (b->active && b->start.broadcast == c->broadcast) {
+		b->start.frames = c->frames;
+		return;
+	}
+	if (seen_before(ep, c->broadcast))
+		return;
+	finish(ep, "replaced by another broadcast");
+	memset(b, 0, sizeof(*b));
+	b->active = 1;
+	b->start = *c;
+	b->next_seq = c->seq;
+	b->last_packet = now_s();
+	opus_decoder_ctl(ep->dec, OPUS_RESET_STATE);
+}
+
+static void on_control(struct endpoint *ep, const struct proto_control *c)
+{
+	struct broadcast *b = &ep->cur;
+	uint16_t tail;
+
+	if (c->type == PROTO_KEEPALIVE || !proto_control_addresses(c, ep->opt.id))
+		return;
+	if (c->type == PROTO_START) {
+		on_start(ep, c);
+		return;
+	}
+	if (!b->active || b->start.broadcast != c->broadcast)
+		return;
+
+	/* Frames after the last one received never arrived: count them. */
+	tail = (uint16_t)(c->seq + 1 - b->next_seq);
+	if (tail < 0x8000)
+		b->c.lost += tail;
+	finish(ep, "end");
+}
+
+static void on_rtp(struct endpoint *ep, const struct proto_rtp *r)
+{
+	struct broadcast *b = &ep->cur;
+	int16_t gap;
+
+	if (!b->active || r->ssrc != b->start.broadcast) {
+		ep->stray++;
+		return;
+	}
+	gap = (int16_t)(r->seq - b->next_seq);
+	b->c.received++;
+	b->last_packet = now_s();
+	if (gap < 0)
+		return;		/* a duplicate or a late copy: its frame was played already */
+	b->c.lost += (unsigned long)gap;
+
+	/* Joined late: start at this packet. Otherwise conceal the gap and take the frame just
+	 * before this one from its in-band FEC. */
+	if (gap > 0 && b->c.received > 1) {
+		for (int i = 0; i < gap - 1 && i < 500; i++)
+			decode(ep, NULL, 0, 0);
+		decode(ep, r->payload, r->payload_len, 1);
+	}
+	decode(ep, r->payload, r->payload_len, 0);
+	b->next_seq = (uint16_t)(r->seq + 1);
+}
+
+static void on_packet(struct endpoint *ep, const unsigned char *buf, size_t len)
+{
+	struct proto_control c;
+	struct proto_rtp r;
+
+	switch (proto_classify(buf, len)) {
+	case PROTO_PACKET_RTP:
+		if (proto_rtp_parse(buf, len, &r) == PROTO_OK) {
+			on_rtp(ep, &r);
+			return;
+		}
+		break;
+	case PROTO_PACKET_CONTROL:
+		if (proto_control_parse(buf, len, &c) == PROTO_OK) {
+			on_control(ep, &c);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	if (ep->cur.active)
+		ep->cur.c.rejected++;
+	else
+		ep->stray++;
+}
+
+static int setup(struct endpoint *ep, char *err, size_t errlen)
+{
+	struct zones *z = NULL;
+	struct in_addr groups[ZONES_MAX_GROUPS];
+	size_t n;
+	long idx;
+	int oe, rc = -1;
+
+	if (load_settings(ep->opt.config, &ep->set, err, errlen))
+		return -1;
+	if (zones_load(&z, ep->set.zones, err, errlen) != ZONES_OK)
+		return -1;
+	idx = zones_find_endpoint(z, ep->opt.id);
+	if (idx < 0) {
+		snprintf(err, errlen, "endpoint %llu is not in %s", (unsigned long long)ep->opt.id,
+			 ep->set.zones);
+		goto out;
+	}
+	n = zones_endpoint_groups(z, (uint32_t)idx, ep->set.base, groups);
+	ep->sock = open_socket(&ep->set, groups, n, err, errlen);
+	if (ep->sock < 0)
+		goto out;
+	ep->dec = opus_decoder_create(RATE, 1, &oe);
+	if (!ep->dec) {
+		snprintf(err, errlen, "opus decoder: %s", opus_strerror(oe));
+		goto out;
+	}
+	if (ep->opt.out && !(ep->wav = fopen(ep->opt.out, "w+b"))) {
+		snprintf(err, errlen, "%s: %s", ep->opt.out, strerror(errno));
+		goto out;
+	}
+	if (ep->wav)
+		wav_header(ep);
+	if (ep->opt.alsa && open_alsa(ep, err, errlen))
+		goto out;
+	rc = 0;
+out:
+	zones_free(z);
+	return rc;
+}
+
+/* Milliseconds poll may sleep: until the silence limit of the broadcast on air or the
+ * overall timeout, whichever is first; a second at most so signals are seen. */
+static int wait_ms(const struct endpoint *ep, double started)
+{
+	double t = now_s(), left = 1.0;
+
+	if (ep->cur.active && ep->cur.last_packet + ep->set.silence_ms / 1e3 - t < left)
+		left = ep->cur.last_packet + ep->set.silence_ms / 1e3 - t;
+	if (ep->opt.timeout > 0 && started + ep->opt.timeout - t < left)
+		left = started + ep->opt.timeout - t;
+	return left > 0 ? (int)(left * 1e3) + 1 : 0;
+}
+
+static int run(struct endpoint *ep)
+{
+	double started = now_s();
+	unsigned char buf[PROTO_MAX_PACKET + 1];
+
+	while (!stopping) {
+		struct pollfd p = { .fd = ep->sock, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, wait_ms(ep, started)) > 0) {
+			while ((n = recv(ep->sock, buf, sizeof(buf), MSG_DONTWAIT)) >= 0)
+				on_packet(ep, buf, (size_t)n);
+		}
+		if (ep->cur.active && now_s() - ep->cur.last_packet > ep->set.silence_ms / 1e3)
+			finish(ep, "silence after its last packet");
+		if (ep->opt.count && ep->played >= ep->opt.count)
+			return 0;
+		if (ep->opt.timeout > 0 && now_s() - started >= ep->opt.timeout)
+			return 2;
+	}
+	finish(ep, "interrupted");
+	return ep->opt.count && ep->played < ep->opt.count ? 2 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct endpoint ep = { .sock = -1 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	char err[512];
+	int rc;
+
+	parse_args(argc, argv, &ep.opt);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (setup(&ep, err, sizeof(err))) {
+		fprintf(stderr, "endpoint: %s\n", err);
+		return 1;
+	}
+	rc = run(&ep);
+	printf("endpoint %llu: %ld broadcasts, %.2f s of audio, packets received %lu, lost %lu, "
+	       "rejected %lu%s\n", (unsigned long long)ep.opt.id, ep.played,
+	       ep.total.frames * 0.02, ep.total.received, ep.total.lost,
+	       ep.total.rejected + ep.stray, rc == 2 ? " (timed out)" : "");
+	if (ep.wav)
+		fclose(ep.wav);
+	if (ep.pcm) {
+		snd_pcm_drain(ep.pcm);
+		snd_pcm_close(ep.pcm);
+	}
+	opus_decoder_destroy(ep.dec);
+	close(ep.sock);
+	return rc;
+}

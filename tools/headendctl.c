@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Command-line client of the head-end API over libcurl, for the forecaster and for cron:
+ * `send` uploads a bulletin file, `status` shows what is playing where. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "headend/config.h"
+
+#define MAX_FILE (1 << 20)
+#define MAX_TARGETS 64
+
+struct client {
+	char server[512];
+	const char *config;
+};
+
+struct buffer {
+	char *data;
+	size_t len;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: headendctl [--server URL] [--config FILE] COMMAND ...\n"
+		"  send [--kind forecast|nowcast|warning] [--target T]... [--signal S]\n"
+		"       [--colour C] [--action issue|change|lift] [--repeat N] [--client-id ID] FILE\n"
+		"                uploads a bulletin (FILE or - for standard input), prints its id\n"
+		"  status [--json]  what is playing, queued and recently played\n"
+		"The server is --server, else $HEADEND_URL, else http.address and http.port of\n"
+		"--config (default etc/headend.cfg), else http://127.0.0.1:8080.\n");
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *arg)
+{
+	struct buffer *b = arg;
+	char *grown = realloc(b->data, b->len + size * n + 1);
+
+	if (!grown)
+		return 0;
+	memcpy(grown + b->len, p, size * n);
+	b->data = grown;
+	b->len += size * n;
+	b->data[b->len] = '\0';
+	return size * n;
+}
+
+/* One HTTP exchange. Returns the status, or 0 with a message printed if none was had. */
+static long request(const struct client *c, const char *path, const char *body,
+		    struct buffer *out)
+{
+	char url[600];
+	CURL *curl = curl_easy_init();
+	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	long status = 0;
+	CURLcode rc;
+
+	snprintf(url, sizeof(url), "%s%s", c->server, path);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	if (body) {
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	}
+	rc = curl_easy_perform(curl);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	else
+		fprintf(stderr, "headendctl: %s: %s\n", url, curl_easy_strerror(rc));
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	return status;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	char *text;
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "headendctl: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	text = malloc(MAX_FILE + 1);
+	n = text ? fread(text, 1, MAX_FILE + 1, f) : 0;
+	if (f != stdin)
+		fclose(f);
+	if (!text || n > MAX_FILE) {
+		fprintf(stderr, "headendctl: %s: larger than %d bytes\n", path, MAX_FILE);
+		free(text);
+		return NULL;
+	}
+	text[n] = '\0';
+	return text;
+}
+
+/* Print the server's answer: the id on success, its error sentence otherwise. */
+static int report(long status, const struct buffer *answer)
+{
+	json_t *o = answer->data ? json_loads(answer->data, 0, NULL) : NULL;
+	json_t *id = json_object_get(o, "id"), *error = json_object_get(o, "error");
+	int rc = 1;
+
+	if (status >= 200 && status < 300 && json_is_integer(id)) {
+		printf("%lld\n", (long long)json_integer_value(id));
+		if (json_is_true(json_object_get(o, "duplicate")))
+			fprintf(stderr, "headendctl: already accepted with this client id; "
+				"nothing new is played\n");
+		rc = 0;
+	} else if (status) {
+		fprintf(stderr, "headendctl: refused (%ld): %s\n", status,
+			json_is_string(error) ? json_string_value(error) : "no explanation");
+	}
+	json_decref(o);
+	return rc;
+}
+
+static int add_string(json_t *o, const char *key, const char *v)
+{
+	return v ? json_object_set_new(o, key, json_string(v)) : 0;
+}
+
+static json_t *send_request(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kind", required_argument, NULL, 'k' }, { "target", required_argument, NULL, 't' },
+		{ "signal", required_argument, NULL, 's' }, { "colour", required_argument, NULL, 'c' },
+		{ "color", required_argument, NULL, 'c' }, { "action", required_argument, NULL, 'a' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "client-id", required_argument, NULL, 'i' }, { NULL, 0, NULL, 0 },
+	};
+	const char *kind = NULL, *signal = NULL, *colour = NULL, *action = NULL, *client = NULL;
+	json_t *o = json_object(), *targets = json_array();
+	char *text, *end;
+	long repeat = -1;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:t:s:c:a:r:i:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': kind = optarg; break;
+		case 't': json_array_append_new(targets, json_string(optarg)); break;
+		case 's': signal = optarg; break;
+		case 'c': colour = optarg; break;
+		case 'a': action = optarg; break;
+		case 'i': client = optarg; break;
+		case 'r':
+			errno = 0;
+			repeat = strtol(optarg, &end, 10);
+			if (errno || *end || repeat < 0 || repeat > 10) {
+				fprintf(stderr, "headendctl: --repeat must be 0..10\n");
+				goto fail;
+			}
+			break;
+		default: goto fail;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		goto fail;
+	}
+	text = read_file(argv[optind]);
+	if (!text)
+		goto fail;
+	if (json_object_set_new(o, "text", json_string(text))) {
+		fprintf(stderr, "headendctl: %s is not valid UTF-8 text\n", argv[optind]);
+		free(text);
+		goto fail;
+	}
+	free(text);
+	if (add_string(o, "kind", kind) || add_string(o, "signal", signal) ||
+	    add_string(o, "colour", colour) || add_string(o, "action", action) ||
+	    add_string(o, "client_id", client) ||
+	    (repeat >= 0 && json_object_set_new(o, "repeat", json_integer(repeat))) ||
+	    (json_array_size(targets) && json_object_set(o, "targets", targets)))
+		goto fail;
+	json_decref(targets);
+	return o;
+fail:
+	json_decref(targets);
+	json_decref(o);
+	return NULL;
+}
+
+static int cmd_send(const struct client *c, int argc, char **argv)
+{
+	json_t *o = send_request(argc, argv);
+	struct buffer answer = { 0 };
+	char *body;
+	long status;
+	int rc;
+
+	if (!o)
+		return 64;
+	body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	status = body ? request(c, "/v1/bulletins", body, &answer) : 0;
+	rc = status ? report(status, &answer) : 2;
+	free(body);
+	free(answer.data);
+	return rc;
+}
+
+static void print_item(json_t *item, const char *state)
+{
+	json_t *w = json_object_get(item, "warning");
+
+	printf("%-8s bulletin %lld  %s", state, (long long)json_integer_value(
+	       json_object_get(item, "id")), json_string_value(json_object_get(item, "kind")));
+	if (w)
+		printf(" %s %s %s", json_string_value(json_object_get(w, "signal")),
+		       json_string_value(json_object_get(w, "colour")),
+		       json_string_value(json_object_get(w, "action")));
+	printf("  to %s (%lld endpoints)", json_string_value(json_object_get(item, "targets")),
+	       (long long)json_integer_value(json_object_get(item, "endpoints")));
+	if (json_object_get(item, "seconds_sent"))
+		printf("  %.1f of %.1f s", json_number_value(json_object_get(item, "seconds_sent")),
+		       json_number_value(json_object_get(item, "seconds_planned")));
+	else if (json_object_get(item, "seconds"))
+		printf("  %.1f s", json_number_value(json_object_get(item, "seconds")));
+	printf("\n");
+}
+
+static int cmd_status(const struct client *c, int argc, char **argv)
+{
+	struct buffer answer = { 0 };
+	long status = request(c, "/v1/status", NULL, &answer);
+	int raw = argc > 1 && !strcmp(argv[1], "--json");
+	json_t *o = answer.data ? json_loads(answer.data, 0, NULL) : NULL, *item;
+	size_t i;
+
+	if (status != 200 || !o) {
+		if (status)
+			fprintf(stderr, "headendctl: status: unexpected answer %ld\n", status);
+		free(answer.data);
+		json_decref(o);
+		return status ? 1 : 2;
+	}
+	if (raw)
+		fputs(answer.data, stdout);
+	json_array_foreach(raw ? NULL : json_object_get(o, "playing"), i, item)
+		print_item(item, "playing");
+	json_array_foreach(raw ? NULL : json_object_get(o, "queued"), i, item)
+		print_item(item, "queued");
+	json_array_foreach(raw ? NULL : json_object_get(o, "recent"), i, item)
+		print_item(item, "played");
+	free(answer.data);
+	json_decref(o);
+	return 0;
+}
+
+static void pick_server(struct client *c)
+{
+	const char *env = getenv("HEADEND_URL");
+	struct headend_config cfg;
+	char err[256];
+
+	if (env && *env) {
+		snprintf(c->server, sizeof(c->server), "%s", env);
+	} else if (!config_load(&cfg, c->config, err, sizeof(err))) {
+		snprintf(c->server, sizeof(c->server), "http://%s:%d", cfg.http_address,
+			 cfg.http_port);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 'S' },
+		{ "config", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	struct client c = { .server = "http://127.0.0.1:8080", .config = "etc/headend.cfg" };
+	const char *server = NULL;
+	int opt, rc = 64;
+
+	while ((opt = getopt_long(argc, argv, "+S:C:h", opts, NULL)) != -1) {
+		if (opt == 'S')
+			server = optarg;
+		else if (opt == 'C')
+			c.config = optarg;
+		else {
+			usage(opt == 'h' ? stdout : stderr);
+			return opt == 'h' ? 0 : 64;
+		}
+	}
+	if (server)
+		snprintf(c.server, sizeof(c.server), "%s", server);
+	else
+		pick_server(&c);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (optind < argc && !strcmp(argv[optind], "send"))
+		rc = cmd_send(&c, argc - optind, argv + optind);
+	else if (optind < argc && !strcmp(argv[optind], "status"))
+		rc = cmd_status(&c, argc - optind, argv + optind);
+	else
+		usage(stderr);
+	curl_global_cleanup();
+	return rc;
+}
