@@ -246,12 +246,15 @@ static int merge_warning(const struct warning_keys *k, int has_phrase, uint8_t p
 	if (k->action && parse_action(k->action, &b->action))
 		return fail(err, errlen, 422, "unknown action \"%s\" (issue, change, lift)",
 			    k->action);
-	if (has_phrase && ((b->signal && b->signal != ps) || (b->colour && b->colour != pc) ||
-			   (b->action && b->action != pa)))
-		return fail(err, errlen, 422, "the keys say %s %s %s but the text says %s %s %s",
-			    b->signal ? signal_types[b->signal - 1].key : "-",
-			    proto_colour_name(b->colour), proto_action_name(b->action),
-			    signal_types[ps - 1].key, proto_colour_name(pc), proto_action_name(pa));
+	if (has_phrase && b->signal && b->signal != ps)
+		return fail(err, errlen, 422, "signal is %s in the keys but %s in the text",
+			    signal_types[b->signal - 1].key, signal_types[ps - 1].key);
+	if (has_phrase && b->colour && b->colour != pc)
+		return fail(err, errlen, 422, "colour is %s in the keys but %s in the text",
+			    proto_colour_name(b->colour), proto_colour_name(pc));
+	if (has_phrase && b->action && b->action != pa)
+		return fail(err, errlen, 422, "action is %s in the keys but %s in the text",
+			    proto_action_name(b->action), proto_action_name(pa));
 	if (has_phrase) {
 		b->signal = ps;
 		b->colour = pc;

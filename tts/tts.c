@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -96,14 +97,22 @@ static bool config_valid(const struct tts_config *c)
 	       c->sentence_pause_ms >= 0 && c->sentence_pause_ms <= PAUSE_MAX_MS;
 }
 
+/* espeak_SetVoiceByName falls back to a default voice for names it does not know, so the
+ * check is against the list of installed voices: their names or identifiers ("sit/cmn"). */
 static bool voice_exists(const char *name)
 {
-	espeak_ERROR e;
+	const espeak_VOICE **v;
+	bool found = false;
 
 	pthread_mutex_lock(&espeak_lock);
-	e = espeak_SetVoiceByName(name);
+	for (v = espeak_ListVoices(NULL); v && *v && !found; v++) {
+		const char *id = (*v)->identifier, *base = id ? strrchr(id, '/') : NULL;
+
+		found = ((*v)->name && !strcasecmp((*v)->name, name)) ||
+			(id && !strcasecmp(base ? base + 1 : id, name));
+	}
 	pthread_mutex_unlock(&espeak_lock);
-	return e == EE_OK;
+	return found;
 }
 
 enum tts_result tts_open(struct tts **out, const struct tts_config *cfg)

@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Shared by the system tests: a private directory, configs on loopback with the test's own ports,
+# the head-end and endpoints as real processes, and cleanup however the test ends.
+# Usage: . tests/system/lib.sh BUILD_DIR HTTP_PORT MULTICAST_PORT
+
+set -u
+BUILD=$(readlink -f "$1")
+HTTP_PORT=$2
+MC_PORT=$3
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/cx-test.XXXXXX")
+PIDS=()
+FAILED=0
+URL="http://127.0.0.1:$HTTP_PORT"
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ "$FAILED" != 0 ]; then
+		echo "--- logs kept in $T"
+		tail -n 30 "$T"/*.log 2>/dev/null
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*"
+	FAILED=1
+}
+
+ok() {
+	echo "ok: $*"
+}
+
+# write_config [extra libconfig lines for the broadcast group] [pace]
+write_config() {
+	local pace=${1:-10.0}
+	cat > "$T/headend.cfg" <<CFG
+state_dir = "$T/var";
+zones = "$REPO/etc/zones.csv";
+http: { address = "127.0.0.1"; port = $HTTP_PORT; max_body = 8192; };
+multicast: { interface = "127.0.0.1"; base = "239.192.0.0"; port = $MC_PORT; ttl = 0;
+             pace = $pace; };
+broadcast: { max_text = 2000; repeat_gap_ms = 1000; };
+CFG
+	cat > "$T/endpoint.cfg" <<CFG
+zones = "$REPO/etc/zones.csv";
+multicast: { interface = "127.0.0.1"; base = "239.192.0.0"; port = $MC_PORT; };
+silence_ms = 3000;
+CFG
+}
+
+start_headend() {
+	"$BUILD/headend" --config "$T/headend.cfg" > "$T/headend.log" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 100); do
+		curl -s -o /dev/null "$URL/v1/status" && return 0
+		sleep 0.1
+	done
+	fail "head-end did not answer on $URL"
+	cat "$T/headend.log"
+	exit 1
+}
+
+# start_endpoint ID [endpoint options...]: output in $T/ep-ID.log and $T/ep-ID.wav
+start_endpoint() {
+	local id=$1
+	shift
+	"$BUILD/endpoint" --config "$T/endpoint.cfg" --id "$id" --out "$T/ep-$id.wav" "$@" \
+		> "$T/ep-$id.log" 2>&1 &
+	PIDS+=($!)
+	EP_PID=$!
+}
+
+# post JSON: sets STATUS and BODY
+post() {
+	BODY=$(curl -s -o - -w '\n%{http_code}' -H 'Content-Type: application/json' \
+		--data-binary "$1" "$URL/v1/bulletins")
+	STATUS=${BODY##*$'\n'}
+	BODY=${BODY%$'\n'*}
+}
+
+# json_text FILE: the file as a JSON string literal
+json_text() {
+	jq -Rs . < "$1"
+}
+
+# Wait until nothing is playing or queued, at most $1 seconds.
+wait_idle() {
+	local s
+	for _ in $(seq $(( $1 * 10 ))); do
+		s=$(curl -s "$URL/v1/status") || true
+		if [ -n "$s" ] && [ "$(jq '(.playing|length)+(.queued|length)' <<< "$s")" = 0 ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "still busy after $1 s"
+	return 1
+}
+
+finish() {
+	if [ "$FAILED" != 0 ]; then
+		echo "1 failed"
+		exit 1
+	fi
+	echo "all checks passed"
+	exit 0
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Start-up refusals: a bad config, a missing directory, a port in use each stop the head-end with
+# one line naming the problem; a good config starts on the addresses it names.
+. "$(dirname "$0")/lib.sh" "$1" 18085 15085
+write_config 10.0
+
+# refuse NAME EXPECTED_SUBSTRING CONFIG_TEXT
+refuse() {
+	printf '%s\n' "$3" > "$T/bad.cfg"
+	timeout 10 "$BUILD/headend" --config "$T/bad.cfg" > "$T/bad.log" 2>&1
+	local rc=$?
+	if [ "$rc" = 1 ] && grep -qF "$2" "$T/bad.log"; then
+		ok "$1: $(grep -o 'error .*' "$T/bad.log" | head -1)"
+	else
+		fail "$1: rc $rc, $(cat "$T/bad.log")"
+	fi
+}
+timeout 10 "$BUILD/headend" --config "$T/none.cfg" > "$T/bad.log" 2>&1
+[ $? = 1 ] && grep -q "none.cfg: cannot read the file" "$T/bad.log" && ok "missing config file named" ||
+	fail "missing config: $(cat "$T/bad.log")"
+refuse "syntax error" "bad.cfg:2: syntax error" "$(printf 'state_dir = "%s";\nhttp: { port = ; };' "$T/v")"
+refuse "misspelt setting" "unknown setting http.prot" "http: { prot = 8080; };"
+refuse "port out of range" "http.port: 70000 is outside 1..65535" "http: { port = 70000; };"
+refuse "interface any" "multicast.interface: must be the unicast IPv4 address" 'multicast: { interface = "0.0.0.0"; };'
+refuse "base outside the scope" "multicast.base: must be 239.192.0.0" 'multicast: { base = "224.1.0.0"; };'
+refuse "missing directory" "nowhere.csv" "$(printf 'state_dir = "%s/v";\nzones = "%s/nowhere.csv";' "$T" "$T")"
+refuse "unknown voice" "no such eSpeak-NG voice" "$(printf 'state_dir = "%s/v";\nzones = "%s/etc/zones.csv";\ntts: { voice = "no-such-voice"; };' "$T" "$REPO")"
+
+start_headend
+sed "s/port = $MC_PORT/port = $((MC_PORT + 1))/; s|$T/var|$T/var2|" "$T/headend.cfg" > "$T/second.cfg"
+timeout 10 "$BUILD/headend" --config "$T/second.cfg" > "$T/second.log" 2>&1
+[ $? = 1 ] && grep -q "cannot listen on http://127.0.0.1:$HTTP_PORT" "$T/second.log" &&
+	ok "a second head-end on the same port stops with a clear line" ||
+	fail "second head-end: $(cat "$T/second.log")"
+grep -q "listening on http://127.0.0.1:$HTTP_PORT; multicast on interface 127.0.0.1" "$T/headend.log" &&
+	ok "the start-up line names the HTTP address and the multicast interface" ||
+	fail "start-up line: $(head -1 "$T/headend.log")"
+finish
