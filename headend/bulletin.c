@@ -17,16 +17,16 @@
 
 /* Guangdong's signal rules; the order is the wire numbering of docs/protocol.md. */
 const struct signal_type signal_types[SIGNAL_COUNT] = {
-	{ "typhoon", "台风", W | B | Y | O | R },
-	{ "rainstorm", "暴雨", Y | O | R },
-	{ "heat", "高温", Y | O | R },
-	{ "cold", "寒冷", Y | O | R },
-	{ "fog", "大雾", Y | O | R },
-	{ "haze", "灰霾", Y },
-	{ "thunderstorm-gale", "雷雨大风", Y | O | R },
-	{ "road-icing", "道路结冰", Y | O | R },
-	{ "hail", "冰雹", O | R },
-	{ "forest-fire", "森林火险", Y | O | R },
+	{ "台风", W | B | Y | O | R },		/* typhoon */
+	{ "暴雨", Y | O | R },			/* rainstorm */
+	{ "高温", Y | O | R },			/* heat */
+	{ "寒冷", Y | O | R },			/* cold */
+	{ "大雾", Y | O | R },			/* fog */
+	{ "灰霾", Y },				/* haze */
+	{ "雷雨大风", Y | O | R },		/* thunderstorm-gale */
+	{ "道路结冰", Y | O | R },		/* road-icing */
+	{ "冰雹", O | R },			/* hail */
+	{ "森林火险", Y | O | R },		/* forest-fire */
 };
 
 static const struct {
@@ -56,7 +56,7 @@ static int fail(char *err, size_t errlen, int status, const char *fmt, ...)
 uint8_t signal_lookup(const char *s)
 {
 	for (int i = 0; i < SIGNAL_COUNT; i++)
-		if (!strcmp(s, signal_types[i].key) || !strcmp(s, signal_types[i].name))
+		if (!strcmp(s, proto_signal_key(i + 1)) || !strcmp(s, signal_types[i].name))
 			return (uint8_t)(i + 1);
 	return 0;
 }
@@ -248,7 +248,7 @@ static int merge_warning(const struct warning_keys *k, int has_phrase, uint8_t p
 			    k->action);
 	if (has_phrase && b->signal && b->signal != ps)
 		return fail(err, errlen, 422, "signal is %s in the keys but %s in the text",
-			    signal_types[b->signal - 1].key, signal_types[ps - 1].key);
+			    proto_signal_key(b->signal), proto_signal_key(ps));
 	if (has_phrase && b->colour && b->colour != pc)
 		return fail(err, errlen, 422, "colour is %s in the keys but %s in the text",
 			    proto_colour_name(b->colour), proto_colour_name(pc));
@@ -292,7 +292,7 @@ static int parse_warning(json_t *root, const char *text, struct bulletin *b, cha
 		b->action = PROTO_ACTION_ISSUE;
 	if (!(signal_types[b->signal - 1].colours & (1u << b->colour)))
 		return fail(err, errlen, 422, "%s (%s) has no %s signal",
-			    signal_types[b->signal - 1].key, signal_types[b->signal - 1].name,
+			    proto_signal_key(b->signal), signal_types[b->signal - 1].name,
 			    proto_colour_name(b->colour));
 	return 0;
 }

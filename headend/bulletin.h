@@ -15,8 +15,8 @@
 #define BULLETIN_TARGETS_MAX 512	/* bytes of the human-readable target list */
 #define SIGNAL_COUNT 10
 
+/* A signal's English key is proto_signal_key(number). */
 struct signal_type {
-	const char *key;	/* "hail" */
 	const char *name;	/* "冰雹" */
 	unsigned colours;	/* bit (1 << proto_colour) for each legal colour */
 };

@@ -27,6 +27,7 @@ static const struct int_setting int_settings[] = {
 	{ "tts.bitrate", INT_AT(tts.bitrate), 6000, 128000 },
 	{ "tts.fec_loss", INT_AT(tts.fec_loss_pct), 0, 100 },
 	{ "tts.complexity", INT_AT(tts.complexity), 0, 10 },
+	{ "tts.sentence_pause_ms", INT_AT(tts.sentence_pause_ms), 0, 10000 },
 	{ "broadcast.repeat_forecast", INT_AT(repeat_forecast), 0, 10 },
 	{ "broadcast.repeat_nowcast", INT_AT(repeat_nowcast), 0, 10 },
 	{ "broadcast.repeat_warning", INT_AT(repeat_warning), 0, 10 },

@@ -403,7 +403,7 @@ static void record_finished(struct engine *e, struct job *j, double seconds)
 		return;
 	if (j->b.kind == PROTO_KIND_WARNING)
 		json_object_set_new(r, "warning", json_pack("{s:s, s:s, s:s}", "signal",
-				    signal_types[j->b.signal - 1].key, "colour",
+				    proto_signal_key(j->b.signal), "colour",
 				    proto_colour_name(j->b.colour), "action",
 				    proto_action_name(j->b.action)));
 	json_array_append_new(e->recent, r);
@@ -613,7 +613,7 @@ static json_t *job_json(const struct engine *e, const struct job *j)
 
 	if (o && j->b.kind == PROTO_KIND_WARNING)
 		json_object_set_new(o, "warning", json_pack("{s:s, s:s, s:s}", "signal",
-				    signal_types[j->b.signal - 1].key, "colour",
+				    proto_signal_key(j->b.signal), "colour",
 				    proto_colour_name(j->b.colour), "action",
 				    proto_action_name(j->b.action)));
 	if (o && j->playing) {

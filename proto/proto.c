@@ -81,6 +81,14 @@ enum proto_result proto_rtp_parse(const unsigned char *buf, size_t len, struct p
 	return PROTO_OK;
 }
 
+static int code_valid(uint64_t code)
+{
+	return (code >= 100000ull && code <= 999999ull) ||
+	       (code >= 100000000ull && code <= 999999999ull) ||
+	       (code >= 100000000000ull && code <= 999999999999ull) ||
+	       (code >= 100000000000000ull && code <= 999999999999999ull);
+}
+
 static int control_fields_ok(const struct proto_control *c)
 {
 	if (c->type < PROTO_START || c->type > PROTO_KEEPALIVE)
@@ -88,6 +96,9 @@ static int control_fields_ok(const struct proto_control *c)
 	if (c->n_targets > PROTO_MAX_TARGETS || c->signal > 10 || c->colour > PROTO_COLOUR_RED ||
 	    c->action > PROTO_ACTION_LIFT)
 		return 0;
+	for (unsigned i = 0; i < c->n_targets; i++)
+		if (!code_valid(c->targets[i]))
+			return 0;
 	if (c->type == PROTO_KEEPALIVE)
 		return c->kind == 0 && c->n_targets == 0;
 	return c->kind >= PROTO_KIND_FORECAST && c->kind <= PROTO_KIND_WARNING &&
@@ -120,14 +131,6 @@ size_t proto_control_pack(const struct proto_control *c, unsigned char *out, siz
 	return n;
 }
 
-static int code_valid(uint64_t code)
-{
-	return (code >= 100000ull && code <= 999999ull) ||
-	       (code >= 100000000ull && code <= 999999999ull) ||
-	       (code >= 100000000000ull && code <= 999999999999ull) ||
-	       (code >= 100000000000000ull && code <= 999999999999999ull);
-}
-
 enum proto_result proto_control_parse(const unsigned char *buf, size_t len,
 				      struct proto_control *c)
 {
@@ -141,6 +144,8 @@ enum proto_result proto_control_parse(const unsigned char *buf, size_t len,
 		return PROTO_ERR_TYPE;
 	if (len < PROTO_CONTROL_HEADER || len != PROTO_CONTROL_HEADER + 8u * buf[32])
 		return PROTO_ERR_SHORT;
+	if (buf[32] > PROTO_MAX_TARGETS)
+		return PROTO_ERR_FIELD;
 	if (buf[22] || buf[23] || buf[33] || buf[34] || buf[35])
 		return PROTO_ERR_FIELD;
 
@@ -156,11 +161,8 @@ enum proto_result proto_control_parse(const unsigned char *buf, size_t len,
 	c->timestamp = get32(buf + 24);
 	c->frames = get32(buf + 28);
 	c->n_targets = buf[32];
-	for (unsigned i = 0; i < c->n_targets; i++) {
+	for (unsigned i = 0; i < c->n_targets; i++)
 		c->targets[i] = get64(buf + PROTO_CONTROL_HEADER + 8 * i);
-		if (!code_valid(c->targets[i]))
-			return PROTO_ERR_FIELD;
-	}
 	return control_fields_ok(c) ? PROTO_OK : PROTO_ERR_FIELD;
 }
 
@@ -192,6 +194,16 @@ int proto_control_addresses(const struct proto_control *c, uint64_t id)
 		if (proto_code_covers(c->targets[i], id))
 			return 1;
 	return 0;
+}
+
+const char *proto_signal_key(unsigned signal)
+{
+	static const char *const keys[] = {
+		"?", "typhoon", "rainstorm", "heat", "cold", "fog", "haze", "thunderstorm-gale",
+		"road-icing", "hail", "forest-fire",
+	};
+
+	return signal < sizeof(keys) / sizeof(keys[0]) ? keys[signal] : "?";
 }
 
 const char *proto_kind_name(enum proto_kind k)

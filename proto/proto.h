@@ -58,7 +58,7 @@ struct proto_control {
 	uint32_t broadcast;	/* id, also the RTP SSRC of its audio */
 	uint64_t sent_ms;	/* sender's wall clock, ms since 1970 UTC */
 	enum proto_kind kind;
-	uint8_t signal;		/* warning type, 1..10 in the order of docs/protocol.md; 0 none */
+	uint8_t signal;		/* warning type 1..10, see proto_signal_key; 0 none */
 	enum proto_colour colour;
 	enum proto_action action;
 	uint16_t seq;		/* START: first RTP seq; END: last RTP seq */
@@ -92,6 +92,8 @@ int proto_code_covers(uint64_t code, uint64_t id);
 /* True if any target of c covers endpoint id. */
 int proto_control_addresses(const struct proto_control *c, uint64_t id);
 
+/* Warning signal key by wire number 1..10 ("typhoon" … "forest-fire"), "?" otherwise. */
+const char *proto_signal_key(unsigned signal);
 const char *proto_kind_name(enum proto_kind k);
 const char *proto_colour_name(enum proto_colour c);
 const char *proto_action_name(enum proto_action a);

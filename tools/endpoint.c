@@ -334,7 +334,7 @@ static void print_broadcast(const struct broadcast *b, const char *how)
 
 	printf("broadcast %u: %s", s->broadcast, proto_kind_name(s->kind));
 	if (s->kind == PROTO_KIND_WARNING)
-		printf(" signal %u %s %s", s->signal, proto_colour_name(s->colour),
+		printf(" %s %s %s", proto_signal_key(s->signal), proto_colour_name(s->colour),
 		       proto_action_name(s->action));
 	printf(", %.2f s of audio, packets received %lu, lost %lu, rejected %lu (%s)\n",
 	       b->c.frames * 0.02, b->c.received, b->c.lost, b->c.rejected, how);

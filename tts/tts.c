@@ -66,11 +66,12 @@ void tts_config_default(struct tts_config *cfg)
 {
 	*cfg = (struct tts_config){
 		.voice = "cmn",
-		.rate_wpm = espeakRATE_NORMAL,
+		/* slower than eSpeak-NG's 175: listeners are often elderly, hearing a horn outdoors */
+		.rate_wpm = 150,
 		.pitch = 50,
 		.bitrate = 24000,
 		.fec_loss_pct = 10,
-		.complexity = 8,
+		.complexity = 9,
 		.sentence_pause_ms = 400,
 	};
 }

@@ -38,5 +38,5 @@ sleep 0.3
 kill -TERM "$EP_PID"; wait "$EP_PID"
 [ "$(grep -c '^broadcast ' "$T/ep-$ep.log")" = 1 ] && ok "the endpoint played the warning once" ||
 	fail "the endpoint played $(grep -c '^broadcast ' "$T/ep-$ep.log") broadcasts"
-grep -q "^broadcast 1: warning signal 9 orange issue" "$T/ep-$ep.log" || fail "endpoint line: $(cat "$T/ep-$ep.log")"
+grep -q "^broadcast 1: warning hail orange issue" "$T/ep-$ep.log" || fail "endpoint line: $(cat "$T/ep-$ep.log")"
 finish

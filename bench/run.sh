@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Every benchmark, one after the other, printing figures (never pass or fail):
+#   POST → first RTP packet over 100 uploads; head-end memory idle and broadcasting to all four
+#   towns at once; render time against espeak-ng + opusenc.
+# Usage: bash bench/run.sh [BUILD_DIR]   (builds it first if needed)
+set -eu
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(readlink -f "${1:-$REPO/build}")
+cmake -S "$REPO" -B "$BUILD" > /dev/null && cmake --build "$BUILD" -j2 > /dev/null
+W=$(mktemp -d)
+PID=
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+cd "$REPO"
+
+cat > "$W/headend.cfg" <<CFG
+state_dir = "$W/var";
+http: { port = 18090; };
+multicast: { interface = "127.0.0.1"; port = 15090; ttl = 0; pace = 1.0; };
+CFG
+"$BUILD/headend" --config "$W/headend.cfg" 2> "$W/headend.log" &
+PID=$!
+for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18090/v1/status && break; sleep 0.1; done
+
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$PID/status"; }
+echo "== head-end memory"
+echo "idle: RSS $(rss) KiB"
+i=0
+for town in 荷城街道 杨和镇 明城镇 更合镇; do
+	f=$(ls tests/data/bulletins/*.txt | sed -n "$((i * 3 + 1))p")
+	jq -n --rawfile t "$f" --arg town "$town" '{text: $t, targets: [$town], repeat: 0}' |
+		curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @- \
+			http://127.0.0.1:18090/v1/bulletins
+	i=$((i + 1))
+done
+peak=0
+for _ in $(seq 20); do
+	sleep 0.5
+	r=$(rss)
+	[ "$r" -gt "$peak" ] && peak=$r
+done
+echo "broadcasting a different bulletin to each of the 4 towns: RSS up to $peak KiB" \
+     "(VmHWM $(awk '/^VmHWM/ {print $2}' "/proc/$PID/status") KiB)"
+kill "$PID"; wait "$PID" 2>/dev/null || true
+
+echo "== POST to first RTP packet"
+sed -i 's/pace = 1.0/pace = 20.0/' "$W/headend.cfg"
+"$BUILD/headend" --config "$W/headend.cfg" 2> "$W/headend2.log" &
+PID=$!
+for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18090/v1/status && break; sleep 0.1; done
+"$BUILD/bench/bench_first_packet" http://127.0.0.1:18090 15090 100
+
+echo "== render against espeak-ng + opusenc"
+RUNS=${RUNS:-5} bash bench/render.sh "$BUILD"
