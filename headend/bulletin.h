@@ -12,7 +12,7 @@
 #include "zones/zones.h"
 
 #define BULLETIN_CLIENT_ID_MAX 64
-#define BULLETIN_TARGETS_MAX 512	/* bytes of the human-readable target list */
+#define BULLETIN_TARGETS_MAX 4200	/* bytes of the target list: 64 names of 63 bytes */
 #define SIGNAL_COUNT 10
 
 /* A signal's English key is proto_signal_key(number). */

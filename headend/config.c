@@ -208,10 +208,12 @@ static int check_multicast(const config_t *cf, const char *file, const struct he
 {
 	uint32_t base = ntohl(c->mc_base.s_addr);
 
-	if ((base & 0xfffc0000u) != 0xefc00000u || (base & 0x3ffffu) != 0)
+	/* The plan fills 2^18 addresses; 239.252.0.0/14 would take in the local scope. */
+	if ((base >> 24) != 239 || (base & 0x3ffffu) != 0 || base == 0xeffc0000u)
 		return fail_at(cf, file, "multicast.base",
-			       "must be 239.192.0.0, 239.193.0.0, 239.194.0.0 or 239.195.0.0 "
-			       "(a whole /14 of the organisation-local scope)", err, errlen);
+			       "must start a /14 of the administratively scoped 239.0.0.0/8 "
+			       "(239.192.0.0, the organisation-local scope, by default; not "
+			       "239.252.0.0)", err, errlen);
 	if (IN_MULTICAST(ntohl(c->mc_interface.s_addr)) || c->mc_interface.s_addr == INADDR_ANY)
 		return fail_at(cf, file, "multicast.interface",
 			       "must be the unicast IPv4 address of one interface", err, errlen);

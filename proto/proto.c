@@ -142,8 +142,10 @@ enum proto_result proto_control_parse(const unsigned char *buf, size_t len,
 		return PROTO_ERR_VERSION;
 	if (buf[3] < PROTO_START || buf[3] > PROTO_KEEPALIVE)
 		return PROTO_ERR_TYPE;
-	if (len < PROTO_CONTROL_HEADER || len != PROTO_CONTROL_HEADER + 8u * buf[32])
+	if (len < PROTO_CONTROL_HEADER || len < PROTO_CONTROL_HEADER + 8u * buf[32])
 		return PROTO_ERR_SHORT;
+	if (len > PROTO_CONTROL_HEADER + 8u * buf[32])
+		return PROTO_ERR_LENGTH;
 	if (buf[32] > PROTO_MAX_TARGETS)
 		return PROTO_ERR_FIELD;
 	if (buf[22] || buf[23] || buf[33] || buf[34] || buf[35])
@@ -232,6 +234,7 @@ const char *proto_strerror(enum proto_result r)
 	switch (r) {
 	case PROTO_OK: return "ok";
 	case PROTO_ERR_SHORT: return "truncated packet";
+	case PROTO_ERR_LENGTH: return "trailing bytes after the declared contents";
 	case PROTO_ERR_MAGIC: return "not a control packet";
 	case PROTO_ERR_VERSION: return "unsupported control version";
 	case PROTO_ERR_TYPE: return "unknown control type";

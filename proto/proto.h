@@ -23,6 +23,7 @@
 enum proto_result {
 	PROTO_OK = 0,
 	PROTO_ERR_SHORT,	/* fewer bytes than the header or the declared contents */
+	PROTO_ERR_LENGTH,	/* more bytes than the declared contents */
 	PROTO_ERR_MAGIC,	/* not one of our packets */
 	PROTO_ERR_VERSION,	/* a control version this build does not speak */
 	PROTO_ERR_TYPE,		/* unknown control type */
@@ -42,7 +43,9 @@ enum proto_colour {
 	PROTO_COLOUR_ORANGE, PROTO_COLOUR_RED,
 };
 
-enum proto_action { PROTO_ACTION_NONE = 0, PROTO_ACTION_ISSUE, PROTO_ACTION_CHANGE, PROTO_ACTION_LIFT };
+enum proto_action {
+	PROTO_ACTION_NONE = 0, PROTO_ACTION_ISSUE, PROTO_ACTION_CHANGE, PROTO_ACTION_LIFT,
+};
 
 struct proto_rtp {
 	int marker;		/* set on the first packet of a broadcast */
