@@ -122,7 +122,13 @@ int main(int argc, char **argv)
 	char url[256];
 	CURL *curl = curl_easy_init();
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	char bearer[160];
 	int got = 0;
+
+	/* The API takes uploads only with the operator's token (bench/run.sh exports it). */
+	snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s",
+		 getenv("HEADEND_TOKEN") ? getenv("HEADEND_TOKEN") : "");
+	h = curl_slist_append(h, bearer);
 
 	snprintf(url, sizeof(url), "%s/v1/bulletins", server);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);

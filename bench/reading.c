@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench_reading: how well and how fast bulletins are read. Prints the share of syllables that
  * match tests/data/gold, lexicon load time, normaliser+lexicon time per bulletin, and how often
- * eSpeak-NG switches to English on the shared bulletins, raw (voice cmn) and through the reader. */
+ * eSpeak-NG switches to English on the shared bulletins, raw (voice cmn) and through the
+ * reader. */
 
 #include <dirent.h>
 #include <stdio.h>
@@ -111,18 +112,23 @@ static long matched(char **got, size_t ng, char **want, size_t nw)
 static char *read_lines(const struct reading *r, const char *text)
 {
 	struct reading_sentence *s;
-	size_t n, len = 0;
+	size_t n, len = 0, at = 0, k;
 	char *out;
 
 	if (reading_sentences(r, text, &s, &n) != READING_OK)
 		return NULL;
-	for (size_t k = 0; k < n; k++)
+	for (k = 0; k < n; k++)
 		len += strlen(s[k].pinyin) + 1;
-	out = calloc(1, len + 1);
-	for (size_t k = 0; out && k < n; k++) {
-		strncat(out, s[k].pinyin, len);
-		strncat(out, "\n", len);
+	out = malloc(len + 1);
+	for (k = 0; out && k < n; k++) {
+		size_t l = strlen(s[k].pinyin);
+
+		memcpy(out + at, s[k].pinyin, l);
+		out[at + l] = '\n';
+		at += l + 1;
 	}
+	if (out)
+		out[at] = '\0';
 	reading_sentences_free(s, n);
 	return out;
 }
@@ -299,8 +305,9 @@ static struct reading *open_timed(const char *src, int with_override, double *ms
 static void report(const char *what, const struct tally *t)
 {
 	printf("%s: %d bulletins, %ld of %ld syllables match: %.2f %%, "
-	       "normaliser+lexicon %.3f ms per bulletin (median)\n", what, t->bulletins, t->matched,
-	       t->syllables, t->syllables ? 100.0 * (double)t->matched / (double)t->syllables : 0,
+	       "normaliser+lexicon %.3f ms per bulletin (median)\n", what, t->bulletins,
+	       t->matched, t->syllables,
+	       t->syllables ? 100.0 * (double)t->matched / (double)t->syllables : 0,
 	       t->bulletins ? t->ms / t->bulletins : 0);
 }
 

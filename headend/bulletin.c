@@ -9,26 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define W (1u << PROTO_COLOUR_WHITE)
-#define B (1u << PROTO_COLOUR_BLUE)
-#define Y (1u << PROTO_COLOUR_YELLOW)
-#define O (1u << PROTO_COLOUR_ORANGE)
-#define R (1u << PROTO_COLOUR_RED)
-
-/* Guangdong's signal rules; the order is the wire numbering of docs/protocol.md. */
-const struct signal_type signal_types[SIGNAL_COUNT] = {
-	{ "台风", W | B | Y | O | R },		/* typhoon */
-	{ "暴雨", Y | O | R },			/* rainstorm */
-	{ "高温", Y | O | R },			/* heat */
-	{ "寒冷", Y | O | R },			/* cold */
-	{ "大雾", Y | O | R },			/* fog */
-	{ "灰霾", Y },				/* haze */
-	{ "雷雨大风", Y | O | R },		/* thunderstorm-gale */
-	{ "道路结冰", Y | O | R },		/* road-icing */
-	{ "冰雹", O | R },			/* hail */
-	{ "森林火险", Y | O | R },		/* forest-fire */
-};
-
 static const struct {
 	const char *key, *name, *short_name;
 } colour_names[] = {
@@ -53,14 +33,6 @@ static int fail(char *err, size_t errlen, int status, const char *fmt, ...)
 	return status;
 }
 
-uint8_t signal_lookup(const char *s)
-{
-	for (int i = 0; i < SIGNAL_COUNT; i++)
-		if (!strcmp(s, proto_signal_key(i + 1)) || !strcmp(s, signal_types[i].name))
-			return (uint8_t)(i + 1);
-	return 0;
-}
-
 enum proto_colour colour_lookup(const char *s)
 {
 	for (int c = PROTO_COLOUR_WHITE; c <= PROTO_COLOUR_RED; c++)
@@ -71,14 +43,15 @@ enum proto_colour colour_lookup(const char *s)
 }
 
 /* Signal name then colour then 预警信号, starting exactly at p; returns bytes matched or 0. */
-static size_t match_signal(const char *p, uint8_t *signal, enum proto_colour *colour)
+static size_t match_signal(const struct signals *sig, const char *p, uint8_t *signal,
+			   enum proto_colour *colour)
 {
 	static const char tail[] = "预警信号";
 
 	for (int i = 0; i < SIGNAL_COUNT; i++) {
-		size_t n = strlen(signal_types[i].name);
+		size_t n = strlen(sig->types[i].name);
 
-		if (strncmp(p, signal_types[i].name, n))
+		if (!n || strncmp(p, sig->types[i].name, n))
 			continue;
 		for (int c = PROTO_COLOUR_WHITE; c <= PROTO_COLOUR_RED; c++) {
 			size_t m = strlen(colour_names[c].name);
@@ -94,8 +67,19 @@ static size_t match_signal(const char *p, uint8_t *signal, enum proto_colour *co
 	return 0;
 }
 
-int bulletin_phrase(const char *text, uint8_t *signal, enum proto_colour *colour,
-		    enum proto_action *action)
+/* The fixed phrase stands in the bulletin's opening, before its first colon; the body may
+ * mention other warnings ("未来不会发布…") without changing what this bulletin is. */
+static size_t opening_len(const char *text)
+{
+	const char *wide = strstr(text, "："), *narrow = strchr(text, ':');
+
+	if (wide && (!narrow || wide < narrow))
+		return (size_t)(wide - text);
+	return narrow ? (size_t)(narrow - text) : strlen(text);
+}
+
+int bulletin_phrase(const struct signals *sig, const char *text, uint8_t *signal,
+		    enum proto_colour *colour, enum proto_action *action)
 {
 	static const struct {
 		const char *verb;
@@ -105,18 +89,34 @@ int bulletin_phrase(const char *text, uint8_t *signal, enum proto_colour *colour
 		{ "解除", PROTO_ACTION_LIFT },
 		{ "发布", PROTO_ACTION_ISSUE },
 	};
+	char *opening = strndup(text, opening_len(text));
+	int found = 0;
 
-	/* The change phrase also contains the old signal after 将, so verbs are tried in order. */
+	if (!opening)
+		return -1;
 	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
 		size_t n = strlen(verbs[v].verb);
 
-		for (const char *p = strstr(text, verbs[v].verb); p; p = strstr(p + 1, verbs[v].verb))
-			if (match_signal(p + n, signal, colour)) {
+		char *p;
+
+		for (p = strstr(opening, verbs[v].verb); p; p = strstr(p + 1, verbs[v].verb)) {
+			uint8_t s;
+			enum proto_colour c;
+
+			if (!match_signal(sig, p + n, &s, &c))
+				continue;
+			if (found && (s != *signal || c != *colour || verbs[v].action != *action))
+				found = -1;
+			if (found >= 0) {
+				*signal = s;
+				*colour = c;
 				*action = verbs[v].action;
-				return 1;
+				found = 1;
 			}
+		}
 	}
-	return 0;
+	free(opening);
+	return found;
 }
 
 static int check_keys(json_t *root, char *err, size_t errlen)
@@ -149,6 +149,19 @@ static int is_blank(const char *s)
 	}
 }
 
+/* A Han character (U+3400..U+9FFF, three bytes from E3 90 80), a Latin letter or a digit:
+ * punctuation or emoji alone would go on air as silence. */
+static int has_words(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= '0' && *p <= '9') || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
+			return 1;
+		if ((*p == 0xe3 && p[1] >= 0x90) || (*p >= 0xe4 && *p <= 0xe9))
+			return 1;
+	}
+	return 0;
+}
+
 /* Control characters other than line breaks and tabs have no spoken form and hint at a
  * mangled upload, so they are refused rather than silently dropped. */
 static int check_text(const char *text, size_t max, char *err, size_t errlen)
@@ -160,10 +173,14 @@ static int check_text(const char *text, size_t max, char *err, size_t errlen)
 		return fail(err, errlen, 413, "text is %zu bytes, the limit is %zu", len, max);
 	for (p = (const unsigned char *)text; *p; p++)
 		if (*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t')
-			return fail(err, errlen, 422, "text has control character 0x%02x at byte %zu",
-				    *p, (size_t)(p - (const unsigned char *)text));
+			return fail(err, errlen, 422,
+				    "text has control character 0x%02x at byte %zu", *p,
+				    (size_t)(p - (const unsigned char *)text));
 	if (is_blank(text))
 		return fail(err, errlen, 422, "text is empty");
+	if (!has_words(text))
+		return fail(err, errlen, 422, "text has nothing to read aloud (no Chinese "
+			    "characters, letters or digits)");
 	return 0;
 }
 
@@ -231,11 +248,11 @@ struct warning_keys {
 };
 
 /* Keys first, then the phrase fills what the keys left out; where both speak they must agree. */
-static int merge_warning(const struct warning_keys *k, int has_phrase, uint8_t ps,
-			 enum proto_colour pc, enum proto_action pa, struct bulletin *b,
-			 char *err, size_t errlen)
+static int merge_warning(const struct signals *sig, const struct warning_keys *k,
+			 int has_phrase, uint8_t ps, enum proto_colour pc, enum proto_action pa,
+			 struct bulletin *b, char *err, size_t errlen)
 {
-	b->signal = k->signal ? signal_lookup(k->signal) : 0;
+	b->signal = k->signal ? (uint8_t)signals_lookup(sig, k->signal) : 0;
 	b->colour = k->colour ? colour_lookup(k->colour) : PROTO_COLOUR_NONE;
 	b->action = PROTO_ACTION_NONE;
 	if (k->signal && !b->signal)
@@ -263,14 +280,14 @@ static int merge_warning(const struct warning_keys *k, int has_phrase, uint8_t p
 	return 0;
 }
 
-static int parse_warning(json_t *root, const char *text, struct bulletin *b, char *err,
-			 size_t errlen)
+static int parse_warning(json_t *root, const char *text, const struct signals *sig,
+			 struct bulletin *b, char *err, size_t errlen)
 {
 	struct warning_keys k;
 	uint8_t ps = 0;
 	enum proto_colour pc = PROTO_COLOUR_NONE;
 	enum proto_action pa = PROTO_ACTION_NONE;
-	int has_phrase = bulletin_phrase(text, &ps, &pc, &pa);
+	int has_phrase = bulletin_phrase(sig, text, &ps, &pc, &pa);
 	int rc;
 
 	if ((rc = optional_string(root, "signal", &k.signal, err, errlen)) ||
@@ -283,16 +300,19 @@ static int parse_warning(json_t *root, const char *text, struct bulletin *b, cha
 				    "only, this is a %s", proto_kind_name(b->kind));
 		return 0;
 	}
-	if ((rc = merge_warning(&k, has_phrase, ps, pc, pa, b, err, errlen)))
+	if ((rc = merge_warning(sig, &k, has_phrase, ps, pc, pa, b, err, errlen)))
 		return rc;
 	if (!b->signal || !b->colour)
 		return fail(err, errlen, 422, "a warning needs its signal and colour, in the "
 			    "keys or as the fixed phrase (发布冰雹橙色预警信号)");
 	if (!b->action)
 		b->action = PROTO_ACTION_ISSUE;
-	if (!(signal_types[b->signal - 1].colours & (1u << b->colour)))
+	if (!sig->types[b->signal - 1].name[0])
+		return fail(err, errlen, 422, "signal %s is not in use here (not in the signal "
+			    "table)", proto_signal_key(b->signal));
+	if (!(sig->types[b->signal - 1].colours & (1u << b->colour)))
 		return fail(err, errlen, 422, "%s (%s) has no %s signal",
-			    proto_signal_key(b->signal), signal_types[b->signal - 1].name,
+			    proto_signal_key(b->signal), sig->types[b->signal - 1].name,
 			    proto_colour_name(b->colour));
 	return 0;
 }
@@ -303,9 +323,9 @@ static int default_repeat(const struct bulletin *b, const struct headend_config 
 		return cfg->repeat_forecast;
 	if (b->kind == PROTO_KIND_NOWCAST)
 		return cfg->repeat_nowcast;
-	if (b->colour >= PROTO_COLOUR_ORANGE && b->action != PROTO_ACTION_LIFT)
-		return cfg->repeat_warning_red;
-	return cfg->repeat_warning;
+	if (b->action == PROTO_ACTION_LIFT)
+		return cfg->signals.lift_repeat;
+	return cfg->signals.colours[b->colour].repeat;
 }
 
 static int parse_repeat_and_client(json_t *root, const struct headend_config *cfg,
@@ -393,7 +413,8 @@ static int parse_targets(json_t *root, const struct zones *z, struct bulletin *b
 		    append_target(b, z->district_name))
 			return 500;
 	} else if (!json_is_array(list) || !json_array_size(list) || json_array_size(list) > 64) {
-		return fail(err, errlen, 422, "\"targets\" must be a list of 1 to 64 codes or names");
+		return fail(err, errlen, 422,
+			    "\"targets\" must be a list of 1 to 64 codes or names");
 	}
 	json_array_foreach(list, i, t) {
 		if (!json_is_string(t))
@@ -416,7 +437,7 @@ int bulletin_parse(const char *body, size_t len, const struct zones *z,
 	uint8_t ps;
 	enum proto_colour pc;
 	enum proto_action pa;
-	int rc;
+	int rc, phrase;
 
 	memset(b, 0, sizeof(*b));
 	if (len > cfg->http_max_body)
@@ -437,11 +458,16 @@ int bulletin_parse(const char *body, size_t len, const struct zones *z,
 		rc = fail(err, errlen, 422, "\"text\" is missing or not a string");
 		goto out;
 	}
-	if ((rc = check_text(json_string_value(text), cfg->max_text, err, errlen)) ||
-	    (rc = parse_kind(root, json_string_value(text),
-			     bulletin_phrase(json_string_value(text), &ps, &pc, &pa), b, err,
-			     errlen)) ||
-	    (rc = parse_warning(root, json_string_value(text), b, err, errlen)) ||
+	if ((rc = check_text(json_string_value(text), cfg->max_text, err, errlen)))
+		goto out;
+	phrase = bulletin_phrase(&cfg->signals, json_string_value(text), &ps, &pc, &pa);
+	if (phrase < 0) {
+		rc = fail(err, errlen, 422, "the opening of the text names more than one warning "
+			  "signal or action; send one warning per bulletin");
+		goto out;
+	}
+	if ((rc = parse_kind(root, json_string_value(text), phrase, b, err, errlen)) ||
+	    (rc = parse_warning(root, json_string_value(text), &cfg->signals, b, err, errlen)) ||
 	    (rc = parse_repeat_and_client(root, cfg, b, err, errlen)) ||
 	    (rc = parse_targets(root, z, b, err, errlen)))
 		goto out;
@@ -460,4 +486,95 @@ void bulletin_free(struct bulletin *b)
 	free(b->text);
 	b->text = NULL;
 	zones_selection_free(&b->sel);
+}
+
+/* The name an operator would write for a code, for logs and the status. */
+static void code_name(const struct zones *z, uint64_t code, char *out, size_t len)
+{
+	snprintf(out, len, "%llu", (unsigned long long)code);
+	if (code == z->district_code)
+		snprintf(out, len, "%s", z->district_name);
+	for (size_t t = 0; t < z->n_towns; t++)
+		if (z->towns[t].code == code)
+			snprintf(out, len, "%s", z->towns[t].name);
+	for (size_t v = 0; v < z->n_villages; v++)
+		if (z->villages[v].code == code)
+			snprintf(out, len, "%s/%s", z->towns[z->villages[v].town].name,
+				 z->villages[v].name);
+}
+
+int bulletin_restrict(struct bulletin *b, const struct zones *z, const unsigned char *keep,
+		      char *err, size_t errlen)
+{
+	size_t n = 0;
+
+	for (size_t v = 0; v < z->n_villages; v++)
+		b->sel.villages[v] = b->sel.villages[v] && keep[v];
+	for (size_t i = 0; i < b->sel.n_endpoints; i++)
+		if (keep[z->endpoints[b->sel.endpoints[i]].village])
+			b->sel.endpoints[n++] = b->sel.endpoints[i];
+	b->sel.n_endpoints = n;
+	b->n_codes = 0;
+	b->targets[0] = '\0';
+	b->endpoints = zones_selection_count(z, &b->sel);
+	if (selection_codes(z, b, err, errlen))
+		return -1;
+	for (size_t i = 0; i < b->n_codes; i++) {
+		char name[2 * ZONES_NAME_MAX + 2];
+
+		code_name(z, b->codes[i], name, sizeof(name));
+		if (append_target(b, name))
+			break;
+	}
+	return 0;
+}
+
+int bulletin_copy(struct bulletin *dst, const struct bulletin *src, const struct zones *z)
+{
+	*dst = *src;
+	dst->text = strdup(src->text);
+	dst->sel.villages = NULL;
+	dst->sel.endpoints = NULL;
+	dst->sel.n_endpoints = dst->sel.cap_endpoints = 0;
+	if (!dst->text || zones_selection_init(&dst->sel, z) != ZONES_OK)
+		goto fail;
+	memcpy(dst->sel.villages, src->sel.villages, z->n_villages * sizeof(bool));
+	if (src->sel.n_endpoints) {
+		dst->sel.endpoints = malloc(src->sel.n_endpoints * sizeof(uint32_t));
+		if (!dst->sel.endpoints)
+			goto fail;
+		memcpy(dst->sel.endpoints, src->sel.endpoints,
+		       src->sel.n_endpoints * sizeof(uint32_t));
+		dst->sel.n_endpoints = dst->sel.cap_endpoints = src->sel.n_endpoints;
+	}
+	return 0;
+fail:
+	bulletin_free(dst);
+	return -1;
+}
+
+json_t *bulletin_request(const struct bulletin *b)
+{
+	json_t *o = json_pack("{s:s, s:s, s:i}", "text", b->text, "kind",
+			      proto_kind_name(b->kind), "repeat", (json_int_t)b->repeat);
+	json_t *targets = json_array();
+
+	for (size_t i = 0; o && targets && i < b->n_codes; i++) {
+		char code[24];
+
+		snprintf(code, sizeof(code), "%llu", (unsigned long long)b->codes[i]);
+		json_array_append_new(targets, json_string(code));
+	}
+	if (!o || !targets || json_object_set_new(o, "targets", targets)) {
+		json_decref(o);
+		return NULL;
+	}
+	if (*b->client_id)
+		json_object_set_new(o, "client_id", json_string(b->client_id));
+	if (b->kind == PROTO_KIND_WARNING) {
+		json_object_set_new(o, "signal", json_string(proto_signal_key(b->signal)));
+		json_object_set_new(o, "colour", json_string(proto_colour_name(b->colour)));
+		json_object_set_new(o, "action", json_string(proto_action_name(b->action)));
+	}
+	return o;
 }

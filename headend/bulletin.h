@@ -7,22 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "headend/config.h"
 #include "proto/proto.h"
 #include "zones/zones.h"
 
 #define BULLETIN_CLIENT_ID_MAX 64
 #define BULLETIN_TARGETS_MAX 4200	/* bytes of the target list: 64 names of 63 bytes */
-#define SIGNAL_COUNT 10
-
-/* A signal's English key is proto_signal_key(number). */
-struct signal_type {
-	const char *name;	/* "冰雹" */
-	unsigned colours;	/* bit (1 << proto_colour) for each legal colour */
-};
-
-/* The ten warning signals, indexed by their wire number minus one. */
-extern const struct signal_type signal_types[SIGNAL_COUNT];
 
 struct bulletin {
 	char *text;			/* UTF-8, owned */
@@ -49,13 +41,26 @@ int bulletin_parse(const char *body, size_t len, const struct zones *z,
 /* Release what bulletin_parse allocated. */
 void bulletin_free(struct bulletin *b);
 
-/* Find the warning's fixed phrase in text ("发布冰雹橙色预警信号", "将…更新为暴雨红色预警信号",
- * "解除寒冷黄色预警信号"). Returns 1 and sets the three fields, or 0 if the text has none. */
-int bulletin_phrase(const char *text, uint8_t *signal, enum proto_colour *colour,
-		    enum proto_action *action);
+/* Narrow b to the villages flagged in keep (n_villages flags): whole villages and single
+ * endpoints elsewhere are dropped; codes, endpoint count and the targets text follow. Returns 0,
+ * or -1 with err set if the rest needs more codes than a control packet holds. */
+__attribute__((warn_unused_result))
+int bulletin_restrict(struct bulletin *b, const struct zones *z, const unsigned char *keep,
+		      char *err, size_t errlen);
 
-/* Look a signal up by key or Chinese name; 0 if unknown. */
-uint8_t signal_lookup(const char *s);
+/* A deep copy of src into dst, released with bulletin_free. Returns 0 or -1 (out of memory). */
+__attribute__((warn_unused_result))
+int bulletin_copy(struct bulletin *dst, const struct bulletin *src, const struct zones *z);
+
+/* b as a POST /v1/bulletins body that bulletin_parse reads back to the same bulletin (targets
+ * as codes). NULL if out of memory; the caller owns the result. */
+json_t *bulletin_request(const struct bulletin *b);
+
+/* Find the warning's fixed phrase in the text's opening, before its first colon
+ * ("发布冰雹橙色预警信号", "将…更新为暴雨红色预警信号", "解除寒冷黄色预警信号"). Returns 1 and
+ * sets the three fields, 0 if there is none, -1 if the opening names two different ones. */
+int bulletin_phrase(const struct signals *sig, const char *text, uint8_t *signal,
+		    enum proto_colour *colour, enum proto_action *action);
 
 /* Colour by English or Chinese name ("orange", "橙色", "橙"); PROTO_COLOUR_NONE if unknown. */
 enum proto_colour colour_lookup(const char *s);

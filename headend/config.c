@@ -20,35 +20,56 @@ struct int_setting {
 
 static const struct int_setting int_settings[] = {
 	{ "http.port", INT_AT(http_port), 1, 65535 },
+	{ "auth.session_s", INT_AT(session_s), 1, 7 * 86400 },
 	{ "multicast.port", INT_AT(mc_port), 1, 65535 },
 	{ "multicast.ttl", INT_AT(mc_ttl), 0, 32 },
+	{ "multicast.second_copy", INT_AT(second_copy), -1, 3 },
+	{ "multicast.control_copies", INT_AT(control_copies), 0, 1 },
 	{ "tts.rate", INT_AT(tts.rate_wpm), 80, 450 },
 	{ "tts.pitch", INT_AT(tts.pitch), 0, 99 },
 	{ "tts.bitrate", INT_AT(tts.bitrate), 6000, 128000 },
 	{ "tts.fec_loss", INT_AT(tts.fec_loss_pct), 0, 100 },
 	{ "tts.complexity", INT_AT(tts.complexity), 0, 10 },
 	{ "tts.sentence_pause_ms", INT_AT(tts.sentence_pause_ms), 0, 10000 },
+	{ "tts.clause_pause_ms", INT_AT(tts.clause_pause_ms), 0, 10000 },
+	{ "tts.list_pause_ms", INT_AT(tts.list_pause_ms), 0, 10000 },
+	{ "tts.bracket_pause_ms", INT_AT(tts.bracket_pause_ms), 0, 10000 },
 	{ "broadcast.repeat_forecast", INT_AT(repeat_forecast), 0, 10 },
 	{ "broadcast.repeat_nowcast", INT_AT(repeat_nowcast), 0, 10 },
-	{ "broadcast.repeat_warning", INT_AT(repeat_warning), 0, 10 },
-	{ "broadcast.repeat_warning_red", INT_AT(repeat_warning_red), 0, 10 },
+	{ "broadcast.expire_forecast", INT_AT(expire[PROTO_KIND_FORECAST]), 60, 7 * 86400 },
+	{ "broadcast.expire_nowcast", INT_AT(expire[PROTO_KIND_NOWCAST]), 60, 7 * 86400 },
+	{ "broadcast.expire_warning", INT_AT(expire[PROTO_KIND_WARNING]), 60, 7 * 86400 },
 	{ "broadcast.repeat_gap_ms", INT_AT(repeat_gap_ms), 0, 60000 },
 	{ "broadcast.lead_ms", INT_AT(lead_ms), 0, 10000 },
+	{ "archive.retention_days", INT_AT(archive_days), 0, 36500 },
+	{ "archive.bitrate", INT_AT(archive_bitrate), 6000, 128000 },
 };
 
 struct str_setting {
 	const char *path;
 	size_t offset, size;
+	int may_be_empty;	/* "" switches the feature off */
 };
 
 #define STR_AT(field) offsetof(struct headend_config, field), \
 	sizeof(((struct headend_config *)0)->field)
 
 static const struct str_setting str_settings[] = {
-	{ "state_dir", STR_AT(state_dir) },
-	{ "zones", STR_AT(zones_path) },
-	{ "http.address", STR_AT(http_address) },
-	{ "tts.voice", STR_AT(voice) },
+	{ "state_dir", STR_AT(state_dir), 0 },
+	{ "zones", STR_AT(zones_path), 0 },
+	{ "signals", STR_AT(signals_path), 0 },
+	{ "schedule", STR_AT(schedule_path), 0 },
+	{ "http.address", STR_AT(http_address), 0 },
+	{ "http.tls_cert", STR_AT(tls_cert), 1 },
+	{ "http.tls_key", STR_AT(tls_key), 1 },
+	{ "tts.voice", STR_AT(voice), 0 },
+	{ "tts.latin_voice", STR_AT(latin_voice), 0 },
+	{ "tts.lexicon", STR_AT(lexicon), 1 },
+	{ "tts.override", STR_AT(reading_override), 1 },
+	{ "console.web", STR_AT(web_root), 0 },
+	{ "console.templates", STR_AT(templates_path), 0 },
+	{ "cap.schema", STR_AT(cap_schema), 0 },
+	{ "cap.map", STR_AT(cap_map), 0 },
 };
 
 void config_default(struct headend_config *c)
@@ -59,6 +80,7 @@ void config_default(struct headend_config *c)
 	snprintf(c->http_address, sizeof(c->http_address), "127.0.0.1");
 	c->http_port = 8080;
 	c->http_max_body = 64 * 1024;
+	c->session_s = 8 * 3600;
 	c->max_text = 4000;
 
 	c->mc_interface.s_addr = htonl(INADDR_LOOPBACK);
@@ -66,17 +88,34 @@ void config_default(struct headend_config *c)
 	c->mc_port = 5004;
 	c->mc_ttl = 0;
 	c->pace = 1.0;
+	c->second_copy = 2;
+	c->control_copies = 1;
 
-	snprintf(c->voice, sizeof(c->voice), "cmn");
 	tts_config_default(&c->tts);
+	snprintf(c->voice, sizeof(c->voice), "cmn-latn-pinyin");
+	snprintf(c->latin_voice, sizeof(c->latin_voice), "%s", c->tts.latin_voice);
+	snprintf(c->lexicon, sizeof(c->lexicon), "tts/data/lexicon.txt");
+	snprintf(c->reading_override, sizeof(c->reading_override), "etc/reading-override.txt");
 	c->tts.voice = c->voice;
+	c->tts.latin_voice = c->latin_voice;
 
 	c->repeat_forecast = 0;
 	c->repeat_nowcast = 0;
-	c->repeat_warning = 1;
-	c->repeat_warning_red = 2;
 	c->repeat_gap_ms = 2000;
 	c->lead_ms = 200;
+	c->expire[PROTO_KIND_FORECAST] = 6 * 3600;
+	c->expire[PROTO_KIND_NOWCAST] = 3600;
+	c->expire[PROTO_KIND_WARNING] = 3600;
+	c->preempted = CONFIG_RESUME;
+	snprintf(c->signals_path, sizeof(c->signals_path), "etc/signals.cfg");
+	snprintf(c->schedule_path, sizeof(c->schedule_path), "etc/schedule.cfg");
+	snprintf(c->web_root, sizeof(c->web_root), "web");
+	snprintf(c->templates_path, sizeof(c->templates_path), "etc/templates.cfg");
+	snprintf(c->cap_schema, sizeof(c->cap_schema), "etc/cap/CAP-v1.2.xsd");
+	snprintf(c->cap_map, sizeof(c->cap_map), "etc/cap.cfg");
+	c->archive_days = 730;
+	c->archive_bitrate = 32000;
+	signals_default(&c->signals);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -136,7 +175,7 @@ static int load_strings(const config_t *cf, const char *file, struct headend_con
 		v = config_setting_get_string(set);
 		if (!v)
 			return fail_at(cf, file, s->path, "must be a string", err, errlen);
-		if (!*v || strlen(v) >= s->size)
+		if ((!*v && !s->may_be_empty) || strlen(v) >= s->size)
 			return fail_at(cf, file, s->path, "empty or too long", err, errlen);
 		memcpy((char *)c + s->offset, v, strlen(v) + 1);
 	}
@@ -181,10 +220,12 @@ static int load_size(const config_t *cf, const char *file, const char *path, lon
 	return 0;
 }
 
-static int load_pace(const config_t *cf, const char *file, struct headend_config *c,
-		     char *err, size_t errlen)
+/* A number written as 1 or 1.0 alike, within min..max. */
+static int load_number(const config_t *cf, const char *file, const char *path, double min,
+		       double max, double *out, char *err, size_t errlen)
 {
-	const config_setting_t *set = config_lookup(cf, "multicast.pace");
+	const config_setting_t *set = config_lookup(cf, path);
+	char why[96];
 	double d;
 
 	if (!set)
@@ -194,11 +235,48 @@ static int load_pace(const config_t *cf, const char *file, struct headend_config
 	else if (config_setting_type(set) == CONFIG_TYPE_INT)
 		d = config_setting_get_int(set);
 	else
-		return fail_at(cf, file, "multicast.pace", "must be a number", err, errlen);
-	if (d < 1.0 || d > 50.0)
-		return fail_at(cf, file, "multicast.pace", "must be within 1.0..50.0", err, errlen);
-	c->pace = d;
+		return fail_at(cf, file, path, "must be a number", err, errlen);
+	if (d < min || d > max) {
+		snprintf(why, sizeof(why), "must be within %.1f..%.1f", min, max);
+		return fail_at(cf, file, path, why, err, errlen);
+	}
+	*out = d;
 	return 0;
+}
+
+/* What a warning does to a forecast it interrupts, once the warning is over. */
+static int load_preempted(const config_t *cf, const char *file, struct headend_config *c,
+			  char *err, size_t errlen)
+{
+	static const char *const names[] = { "resume", "restart", "drop" };
+	const char *v;
+
+	if (!config_lookup_string(cf, "broadcast.preempted", &v)) {
+		if (config_lookup(cf, "broadcast.preempted"))
+			return fail_at(cf, file, "broadcast.preempted", "must be a string", err,
+				       errlen);
+		return 0;
+	}
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(v, names[i])) {
+			c->preempted = (enum config_preempted)i;
+			return 0;
+		}
+	return fail_at(cf, file, "broadcast.preempted", "must be \"resume\", \"restart\" or "
+		       "\"drop\"", err, errlen);
+}
+
+/* The signal table is a file of its own so that a province edits it alone. */
+static int load_signals(const config_t *cf, const char *file, struct headend_config *c,
+			char *err, size_t errlen)
+{
+	char why[512];
+
+	if (signals_load(&c->signals, c->signals_path, why, sizeof(why)) == SIGNALS_OK)
+		return 0;
+	if (!config_lookup(cf, "signals"))
+		return fail(err, errlen, "%s: signals (by default): %s", file, why);
+	return fail_at(cf, file, "signals", why, err, errlen);
 }
 
 /* Multicast must stay on the interface the operator named: a group address there would make
@@ -220,11 +298,22 @@ static int check_multicast(const config_t *cf, const char *file, const struct he
 	return 0;
 }
 
+/* A certificate without its key, or the other way round, is a mistake, not plain HTTP. */
+static int check_tls(const config_t *cf, const char *file, const struct headend_config *c,
+		     char *err, size_t errlen)
+{
+	if (!c->tls_cert[0] != !c->tls_key[0])
+		return fail_at(cf, file, c->tls_cert[0] ? "http.tls_key" : "http.tls_cert",
+			       "http.tls_cert and http.tls_key go together", err, errlen);
+	return 0;
+}
+
 static int known_path(const char *path)
 {
 	static const char *const others[] = {
 		"http", "multicast", "tts", "broadcast", "http.max_body", "broadcast.max_text",
-		"multicast.interface", "multicast.base", "multicast.pace",
+		"multicast.interface", "multicast.base", "multicast.pace", "tts.gain_db",
+		"tts.ceiling_dbfs", "broadcast.preempted", "auth", "console", "cap", "archive",
 	};
 
 	for (size_t i = 0; i < sizeof(int_settings) / sizeof(int_settings[0]); i++)
@@ -281,9 +370,15 @@ int config_load(struct headend_config *c, const char *path, char *err, size_t er
 	    load_size(&cf, path, "broadcast.max_text", 16, 1 << 20, &c->max_text, err, errlen) ||
 	    load_address(&cf, path, "multicast.interface", &c->mc_interface, err, errlen) ||
 	    load_address(&cf, path, "multicast.base", &c->mc_base, err, errlen) ||
-	    load_pace(&cf, path, c, err, errlen) || check_multicast(&cf, path, c, err, errlen))
+	    load_number(&cf, path, "multicast.pace", 1.0, 50.0, &c->pace, err, errlen) ||
+	    load_number(&cf, path, "tts.gain_db", -20.0, 20.0, &c->tts.gain_db, err, errlen) ||
+	    load_number(&cf, path, "tts.ceiling_dbfs", -20.0, 0.0, &c->tts.ceiling_dbfs, err,
+			errlen) || check_multicast(&cf, path, c, err, errlen) ||
+	    check_tls(&cf, path, c, err, errlen) ||
+	    load_preempted(&cf, path, c, err, errlen) || load_signals(&cf, path, c, err, errlen))
 		goto out;
 	c->tts.voice = c->voice;
+	c->tts.latin_voice = c->latin_voice;
 	rc = 0;
 out:
 	config_destroy(&cf);

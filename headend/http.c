@@ -1,30 +1,45 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Requests in, JSON out: every refusal carries a status and one sentence naming the problem,
- * and every request leaves one log line. */
+ * and every request leaves one log line, naming the operator once one is known. Every POST but
+ * /v1/login needs a token (headend/auth.c); a thread per connection keeps a slow password
+ * check from holding up anyone else. */
 #include "headend/http.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
+#include "headend/admin.h"
+#include "headend/auth.h"
 #include "headend/bulletin.h"
+#include "headend/console.h"
 #include "headend/log.h"
+#include "headend/scheduler.h"
 
 struct http {
 	const struct headend_config *cfg;
 	const struct zones *z;
 	struct engine *engine;
 	struct MHD_Daemon *daemon;
+	struct auth *auth;
+	struct scheduler *scheduler;	/* slots, staging, warnings; NULL until set */
+	struct console *console;	/* web console, CAP, archive; NULL until set */
+	char *tls_cert, *tls_key;	/* PEM text, kept while the daemon runs */
 };
 
 struct request {
 	char *body;
 	size_t len, cap;
 	int too_big;
+	int authed;
+	struct auth_who who;
 };
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *json)
@@ -37,6 +52,9 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"headend\"");
 	rc = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -54,17 +72,27 @@ static const char *peer(struct MHD_Connection *c)
 	return inet_ntoa(sin->sin_addr);
 }
 
-static enum MHD_Result refuse(struct MHD_Connection *c, const char *method, const char *url,
-			      unsigned status, const char *why)
+/* The refusal's log line names the operator when the request carried a valid token. */
+static enum MHD_Result refuse_as(struct MHD_Connection *c, const struct request *req,
+				 const char *method, const char *url, unsigned status,
+				 const char *why)
 {
 	json_t *o = json_pack("{s:s, s:i}", "error", why, "status", (json_int_t)status);
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	enum MHD_Result rc = reply(c, status, text ? text : "{\"error\":\"out of memory\"}");
+	int named = req && req->authed;
 
-	log_warn("http %s %s %s: %u %s", peer(c), method, url, status, why);
+	log_warn("http %s%s%s %s %s: %u %s", peer(c), named ? " " : "", named ? req->who.text : "",
+		 method, url, status, why);
 	free(text);
 	json_decref(o);
 	return rc;
+}
+
+static enum MHD_Result refuse(struct MHD_Connection *c, const char *method, const char *url,
+			      unsigned status, const char *why)
+{
+	return refuse_as(c, NULL, method, url, status, why);
 }
 
 static enum MHD_Result post_bulletin(struct http *h, struct MHD_Connection *c,
@@ -79,23 +107,125 @@ static enum MHD_Result post_bulletin(struct http *h, struct MHD_Connection *c,
 	int dup;
 
 	if (status)
-		return refuse(c, "POST", "/v1/bulletins", (unsigned)status, err);
+		return refuse_as(c, req, "POST", "/v1/bulletins", (unsigned)status, err);
 	memcpy(what, b.targets, sizeof(what));
 	memcpy(client, b.client_id, sizeof(client));
 	dup = engine_submit(h->engine, &b, &id, err, sizeof(err));
 	if (dup)
 		bulletin_free(&b);
 	if (dup < 0)
-		return refuse(c, "POST", "/v1/bulletins", 503, err);
+		return refuse_as(c, req, "POST", "/v1/bulletins",
+				 dup == -2 ? MHD_HTTP_CONFLICT : 503, err);
 	if (dup)
-		log_info("http %s POST /v1/bulletins: client id %s already accepted as "
-			 "bulletin %u, nothing new played", peer(c), client, id);
+		log_info("http %s %s POST /v1/bulletins: client id %s already accepted as "
+			 "bulletin %u, nothing new played", peer(c), req->who.text, client, id);
 	else
-		log_info("http %s POST /v1/bulletins: bulletin %u accepted for %s", peer(c), id,
-			 what);
+		log_info("http %s %s POST /v1/bulletins: bulletin %u accepted for %s", peer(c),
+			 req->who.text, id, what);
+	if (!dup)
+		console_accepted(h->console, id, req->who.text, client);
 	snprintf(answer, sizeof(answer), "{\"id\":%u,\"duplicate\":%s}", id, dup ? "true" :
 		 "false");
 	return reply(c, dup ? MHD_HTTP_OK : MHD_HTTP_ACCEPTED, answer);
+}
+
+/* The security API: login, tokens, passwords, key rotation (headend/admin.c). */
+static enum MHD_Result post_admin(struct http *h, struct MHD_Connection *c, const char *url,
+				  struct request *req)
+{
+	char err[512], *answer = NULL;
+	unsigned status = admin_handle(h->auth, h->engine, url, peer(c),
+				       req->authed ? &req->who : NULL, req->body, req->len,
+				       &answer, err, sizeof(err));
+	enum MHD_Result rc;
+
+	if (status >= 300)
+		return refuse_as(c, req, "POST", url, status, err);
+	rc = reply(c, status, answer);
+	sodium_memzero(answer, strlen(answer));
+	free(answer);
+	return rc;
+}
+
+/* Slots, staged texts and warnings (headend/scheduler.c). */
+static enum MHD_Result answer_scheduler(struct http *h, struct MHD_Connection *c,
+					const char *method, const char *url, struct request *req)
+{
+	char err[512], who[160], *answer = NULL;
+	unsigned status;
+	enum MHD_Result rc;
+
+	if (req && req->too_big)
+		return refuse_as(c, req, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
+				 "request body is over the size limit");
+	snprintf(who, sizeof(who), "%s%s%s", peer(c), req && req->authed ? " " : "",
+		 req && req->authed ? req->who.text : "");
+	status = h->scheduler ? scheduler_handle(h->scheduler, method, url, who,
+						 req ? req->body : NULL, req ? req->len : 0,
+						 &answer, err, sizeof(err)) : 503;
+	if (!h->scheduler)
+		snprintf(err, sizeof(err), "the slot scheduler is not running");
+	if (status >= 300)
+		return refuse_as(c, req, method, url, status, err);
+	rc = reply(c, status, answer);
+	free(answer);
+	return rc;
+}
+
+void http_set_scheduler(struct http *h, struct scheduler *s)
+{
+	h->scheduler = s;
+}
+
+static const char *query_arg(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* The web console and CAP (headend/console.c). Its files are public; every call needs a
+ * token, GET included, since history and recordings are the office's business. */
+static enum MHD_Result answer_console(struct http *h, struct MHD_Connection *c,
+				      const char *method, const char *url, struct request *req)
+{
+	struct console_request rq = { method, url, "", req ? req->body : NULL,
+				      req ? req->len : 0, query_arg, c };
+	struct console_answer an = { 0 };
+	struct MHD_Response *r;
+	struct auth_who who;
+	enum auth_result a;
+	enum MHD_Result rc;
+
+	if (req && req->too_big)
+		return refuse_as(c, req, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
+				 "request body is over the size limit");
+	if (!req && !console_public(url) &&
+	    (a = auth_check(h->auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+				MHD_HTTP_HEADER_AUTHORIZATION), &who)) != AUTH_OK)
+		return refuse(c, method, url, MHD_HTTP_UNAUTHORIZED, auth_strerror(a));
+	rq.who = req ? req->who.text : console_public(url) ? "" : who.text;
+	if (!h->console)
+		return refuse_as(c, req, method, url, 503, "the console is not running");
+	console_handle(h->console, &rq, &an);
+	if (an.status >= 300)
+		return refuse_as(c, req, method, url, an.status, an.error);
+	r = MHD_create_response_from_buffer(an.len, an.body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(an.body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", an.type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'self'; media-src "
+				"'self' blob:; img-src 'self' data:; frame-ancestors 'none'");
+	rc = MHD_queue_response(c, an.status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+void http_set_console(struct http *h, struct console *con)
+{
+	h->console = con;
 }
 
 static enum MHD_Result get_status(struct http *h, struct MHD_Connection *c)
@@ -127,19 +257,40 @@ static enum MHD_Result begin(struct http *h, struct MHD_Connection *c, const cha
 	const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							 MHD_HTTP_HEADER_CONTENT_LENGTH);
 	char why[128];
+	const char *bad_type;
+	struct auth_who who;
+	enum auth_result a = AUTH_OK;
+	struct request *req;
 
 	if (strcmp(method, "POST"))
 		return MHD_YES;
+
+	/* Who it is comes first: a stranger learns nothing from the checks that follow. */
+	if (strcmp(url, "/v1/login"))
+		a = auth_check(h->auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+				MHD_HTTP_HEADER_AUTHORIZATION), &who);
+	if (a != AUTH_OK)
+		return refuse(c, method, url, MHD_HTTP_UNAUTHORIZED, auth_strerror(a));
 	if (length && strtoull(length, NULL, 10) > h->cfg->http_max_body) {
 		snprintf(why, sizeof(why), "request body is %s bytes, the limit is %zu", length,
 			 h->cfg->http_max_body);
 		return refuse(c, method, url, MHD_HTTP_CONTENT_TOO_LARGE, why);
 	}
-	if (!is_json(c))
-		return refuse(c, method, url, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-			      "Content-Type must be application/json");
-	*con_cls = calloc(1, sizeof(struct request));
-	return *con_cls ? MHD_YES : MHD_NO;
+	/* CAP alerts come as application/cap+xml; everything else is JSON. */
+	bad_type = console_owns(url) ? console_check_type(url, MHD_lookup_connection_value(c,
+			MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)) :
+		   is_json(c) ? NULL : "Content-Type must be application/json";
+	if (bad_type)
+		return refuse(c, method, url, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, bad_type);
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return MHD_NO;
+	if (strcmp(url, "/v1/login")) {
+		req->authed = 1;
+		req->who = who;
+	}
+	*con_cls = req;
+	return MHD_YES;
 }
 
 static void take_body(struct http *h, struct request *req, const char *data, size_t *size)
@@ -189,6 +340,18 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 				      "request body is over the size limit");
 		return post_bulletin(h, c, req);
 	}
+	if (admin_owns(url)) {
+		if (strcmp(method, "POST"))
+			return refuse(c, method, url, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST");
+		if (!req || req->too_big)
+			return refuse(c, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
+				      "request body is over the size limit");
+		return post_admin(h, c, url, req);
+	}
+	if (scheduler_owns(url))
+		return answer_scheduler(h, c, method, url, req);
+	if (console_owns(url))
+		return answer_console(h, c, method, url, req);
 	if (!strcmp(url, "/v1/status")) {
 		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 			return refuse(c, method, url, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -214,10 +377,79 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* A PEM file into memory, at most 1 MiB; NULL with err set. */
+static char *read_pem(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = malloc((1 << 20) + 1);
+	size_t n = 0;
+
+	if (f && text)
+		n = fread(text, 1, 1 << 20, f);
+	if (!f || !text || ferror(f) || n == 0 || n == 1 << 20) {
+		snprintf(err, errlen, "%s: %s", path, f ? "empty, unreadable or over 1 MiB" :
+			 strerror(errno));
+		free(text);
+		text = NULL;
+	} else {
+		text[n] = '\0';
+	}
+	if (f)
+		fclose(f);
+	return text;
+}
+
+/* HTTPS when http.tls_cert is set; a private key others can read is refused. */
+static int load_tls(struct http *h, const struct headend_config *cfg, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (!cfg->tls_cert[0])
+		return 0;
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen, "http.tls_cert is set, but libmicrohttpd has no TLS");
+		return -1;
+	}
+	if (!stat(cfg->tls_key, &st) && (st.st_mode & 077)) {
+		snprintf(err, errlen, "%s: mode %03o lets others read the TLS key; chmod 600 it",
+			 cfg->tls_key, (unsigned)st.st_mode & 0777);
+		return -1;
+	}
+	h->tls_cert = read_pem(cfg->tls_cert, err, errlen);
+	h->tls_key = h->tls_cert ? read_pem(cfg->tls_key, err, errlen) : NULL;
+	return h->tls_key ? 0 : -1;
+}
+
+static int open_auth(struct http *h, const struct headend_config *cfg, char *err,
+		     size_t errlen)
+{
+	int wrote;
+
+	if (auth_open(&h->auth, cfg->state_dir, (unsigned)cfg->session_s, &wrote, err, errlen))
+		return -1;
+	log_info("auth: %s operator token is in %s/%s (mode 0600); clients send it as "
+		 "\"Authorization: Bearer TOKEN\"", wrote ? "a new" : "the", cfg->state_dir,
+		 AUTH_TOKEN_FILE);
+	return 0;
+}
+
+static void free_http(struct http *h)
+{
+	auth_close(h->auth);
+	if (h->tls_key)
+		sodium_memzero(h->tls_key, strlen(h->tls_key));
+	free(h->tls_key);
+	free(h->tls_cert);
+	free(h);
+}
+
 int http_open(struct http **out, const struct headend_config *cfg, const struct zones *z,
 	      struct engine *e, char *err, size_t errlen)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->http_port) };
+	struct sockaddr_in addr = {
+		.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->http_port),
+	};
+	struct MHD_OptionItem tls[3] = { { MHD_OPTION_END, 0, NULL } };
 	struct http *h;
 
 	*out = NULL;
@@ -233,8 +465,19 @@ int http_open(struct http **out, const struct headend_config *cfg, const struct 
 	h->cfg = cfg;
 	h->z = z;
 	h->engine = e;
-	h->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
+	if (open_auth(h, cfg, err, errlen) || load_tls(h, cfg, err, errlen)) {
+		free_http(h);
+		return -1;
+	}
+	if (h->tls_cert) {
+		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key };
+		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert };
+		tls[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	}
+	h->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
+				     (h->tls_cert ? MHD_USE_TLS : 0),
 				     (uint16_t)cfg->http_port, NULL, NULL, route, h,
+				     MHD_OPTION_ARRAY, tls,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
 				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
@@ -243,9 +486,10 @@ int http_open(struct http **out, const struct headend_config *cfg, const struct 
 				     MHD_OPTION_NOTIFY_COMPLETED, completed, h,
 				     MHD_OPTION_END);
 	if (!h->daemon) {
-		snprintf(err, errlen, "cannot listen on http://%s:%d (in use, or not an address "
-			 "of this machine)", cfg->http_address, cfg->http_port);
-		free(h);
+		snprintf(err, errlen, "cannot listen on http%s://%s:%d (in use, not an address of "
+			 "this machine, or a bad certificate or key)", h->tls_cert ? "s" : "",
+			 cfg->http_address, cfg->http_port);
+		free_http(h);
 		return -1;
 	}
 	*out = h;
@@ -257,5 +501,5 @@ void http_close(struct http *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->daemon);
-	free(h);
+	free_http(h);
 }

@@ -18,4 +18,16 @@ int http_open(struct http **out, const struct headend_config *cfg, const struct 
 	      struct engine *e, char *err, size_t errlen);
 void http_close(struct http *h);
 
+struct scheduler;
+
+/* Hand the scheduler's routes (/v1/products/nowcast and forecast, /v1/slots/play,
+ * /v1/schedule, /v1/warnings) to s; until then they answer 503. */
+void http_set_scheduler(struct http *h, struct scheduler *s);
+
+struct console;
+
+/* Hand the web console's routes (its files at /, /v1/console/..., /v1/history..., /v1/cap...)
+ * to con; until then they answer 503. */
+void http_set_console(struct http *h, struct console *con);
+
 #endif

@@ -25,6 +25,12 @@ static void log_line(const char *level, const char *fmt, va_list ap)
 	n += m;
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
+
+	/* Text from requests ends up here: a line break or an escape sequence in it must not
+	 * forge a log line or repaint a terminal. */
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;

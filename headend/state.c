@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +37,42 @@ int state_open(const char *dir, char *err, size_t errlen)
 		if (!c)
 			break;
 	}
+	return 0;
+}
+
+int state_lock(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX], *text;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "state directory %s cannot be written: %s", dir,
+			 strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		snprintf(err, errlen, "state directory %s is in use by another head-end", dir);
+		close(fd);
+		return -1;
+	}
+
+	/* The descriptor stays open: the lock lasts until the process ends, crash included. A
+	 * probe file, not the lock itself, tests writing: replacing the lock would free it. */
+	if (state_write(dir, "write-test", "", 0) || state_remove(dir, "write-test")) {
+		snprintf(err, errlen, "state directory %s cannot be written: %s", dir,
+			 strerror(errno));
+		return -1;
+	}
+	text = state_read(dir, "next-id", NULL);
+	if (text && (strspn(text, "0123456789") == 0 || text[strspn(text, "0123456789")] > '\n')) {
+		snprintf(err, errlen, "%s/next-id is damaged; it must hold the next bulletin id",
+			 dir);
+		free(text);
+		return -1;
+	}
+	free(text);
 	return 0;
 }
 
@@ -143,4 +180,23 @@ int state_next_id(const char *dir, uint32_t *id)
 		return -1;
 	*id = (uint32_t)v;
 	return 0;
+}
+
+int state_remove(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int dfd, rc;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (unlink(path) && errno != ENOENT)
+		return -1;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	rc = fsync(dfd);
+	close(dfd);
+	return rc;
 }

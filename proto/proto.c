@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Byte layout of RTP/Opus and control packets, big-endian throughout. Parsers trust nothing:
- * every length and field is checked before use. */
+/* Byte layout of RTP/Opus and version 2 control packets, big-endian throughout. Parsers trust
+ * nothing: every length and field is checked before use. Signatures are proto/sign.c's. */
 #include "proto/proto.h"
 
 #include <string.h>
@@ -69,7 +69,7 @@ enum proto_result proto_rtp_parse(const unsigned char *buf, size_t len, struct p
 		return PROTO_ERR_SHORT;
 	if (buf[0] != 0x80 || (buf[1] & 0x7f) != PROTO_RTP_PT)
 		return PROTO_ERR_RTP;
-	if (len - PROTO_RTP_HEADER > 1275)
+	if (len - PROTO_RTP_HEADER > PROTO_MAX_OPUS)
 		return PROTO_ERR_FIELD;
 
 	p->marker = buf[1] >> 7;
@@ -89,82 +89,190 @@ static int code_valid(uint64_t code)
 	       (code >= 100000000000000ull && code <= 999999999999999ull);
 }
 
-static int control_fields_ok(const struct proto_control *c)
+/* Bytes of a control packet of this type, from its count byte; 0 for an unknown type. */
+static size_t control_length(enum proto_type type, unsigned count)
 {
-	if (c->type < PROTO_START || c->type > PROTO_KEEPALIVE)
-		return 0;
-	if (c->n_targets > PROTO_MAX_TARGETS || c->signal > 10 || c->colour > PROTO_COLOUR_RED ||
-	    c->action > PROTO_ACTION_LIFT)
+	switch (type) {
+	case PROTO_START:
+	case PROTO_END:
+		return PROTO_ENVELOPE + PROTO_BROADCAST_BODY + 8u * count + PROTO_SIGNATURE;
+	case PROTO_KEEPALIVE:
+		return PROTO_ENVELOPE + PROTO_SIGNATURE;
+	case PROTO_MANIFEST:
+		return PROTO_ENVELOPE + PROTO_MANIFEST_BODY + PROTO_HASH * count + PROTO_SIGNATURE;
+	case PROTO_KEY:
+		return PROTO_ENVELOPE + PROTO_KEY_BODY + PROTO_SIGNATURE;
+	}
+	return 0;
+}
+
+/* Where the count byte of a type sits, or 0 for types without one. */
+static size_t count_offset(enum proto_type type)
+{
+	if (type == PROTO_START || type == PROTO_END)
+		return PROTO_ENVELOPE + 20;
+	return type == PROTO_MANIFEST ? PROTO_ENVELOPE + 6 : 0;
+}
+
+static int broadcast_fields_ok(const struct proto_control *c)
+{
+	if (c->kind < PROTO_KIND_FORECAST || c->kind > PROTO_KIND_WARNING || c->signal > 10 ||
+	    c->colour > PROTO_COLOUR_RED || c->action > PROTO_ACTION_LIFT ||
+	    c->n_targets == 0 || c->n_targets > PROTO_MAX_TARGETS)
 		return 0;
 	for (unsigned i = 0; i < c->n_targets; i++)
 		if (!code_valid(c->targets[i]))
 			return 0;
-	if (c->type == PROTO_KEEPALIVE)
+	return 1;
+}
+
+static int control_fields_ok(const struct proto_control *c)
+{
+	if (c->epoch == 0 || c->serial == 0)
+		return 0;
+	switch (c->type) {
+	case PROTO_START:
+	case PROTO_END:
+		return broadcast_fields_ok(c);
+	case PROTO_KEEPALIVE:
 		return c->kind == 0 && c->n_targets == 0;
-	return c->kind >= PROTO_KIND_FORECAST && c->kind <= PROTO_KIND_WARNING &&
-	       c->n_targets > 0;
+	case PROTO_KEY:
+		return 1;
+	case PROTO_MANIFEST:
+		return c->n_hashes >= 1 && c->n_hashes <= PROTO_MANIFEST_MAX;
+	}
+	return 0;
+}
+
+static void pack_body(const struct proto_control *c, unsigned char *b)
+{
+	switch (c->type) {
+	case PROTO_START:
+	case PROTO_END:
+		put32(b, c->broadcast);
+		b[4] = (unsigned char)c->kind;
+		b[5] = c->signal;
+		b[6] = (unsigned char)c->colour;
+		b[7] = (unsigned char)c->action;
+		put16(b + 8, c->seq);
+		put32(b + 12, c->timestamp);
+		put32(b + 16, c->frames);
+		b[20] = c->n_targets;
+		for (unsigned i = 0; i < c->n_targets; i++)
+			put64(b + PROTO_BROADCAST_BODY + 8 * i, c->targets[i]);
+		break;
+	case PROTO_MANIFEST:
+		put32(b, c->broadcast);
+		put16(b + 4, c->seq);
+		b[6] = c->n_hashes;
+		memcpy(b + PROTO_MANIFEST_BODY, c->hashes, (size_t)PROTO_HASH * c->n_hashes);
+		break;
+	case PROTO_KEY:
+		put32(b, c->new_key_id);
+		memcpy(b + 4, c->new_key, PROTO_PUBLIC_KEY);
+		break;
+	case PROTO_KEEPALIVE:
+		break;
+	}
 }
 
 size_t proto_control_pack(const struct proto_control *c, unsigned char *out, size_t outlen)
 {
-	size_t n = PROTO_CONTROL_HEADER + 8u * c->n_targets;
+	unsigned count = c->type == PROTO_MANIFEST ? c->n_hashes : c->n_targets;
+	size_t n = control_length(c->type, count);
 
-	if (!control_fields_ok(c) || n > outlen)
+	if (!control_fields_ok(c) || n == 0 || n > outlen)
 		return 0;
-	memset(out, 0, PROTO_CONTROL_HEADER);
+	memset(out, 0, n);
 	out[0] = PROTO_MAGIC0;
 	out[1] = PROTO_MAGIC1;
 	out[2] = PROTO_VERSION;
 	out[3] = (unsigned char)c->type;
-	put32(out + 4, c->broadcast);
-	put64(out + 8, c->sent_ms);
-	out[16] = (unsigned char)c->kind;
-	out[17] = c->signal;
-	out[18] = (unsigned char)c->colour;
-	out[19] = (unsigned char)c->action;
-	put16(out + 20, c->seq);
-	put32(out + 24, c->timestamp);
-	put32(out + 28, c->frames);
-	out[32] = c->n_targets;
-	for (unsigned i = 0; i < c->n_targets; i++)
-		put64(out + PROTO_CONTROL_HEADER + 8 * i, c->targets[i]);
+	put32(out + 4, c->key_id);
+	put32(out + 8, c->epoch);
+	put32(out + 12, c->serial);
+	put64(out + 16, c->sent_ms);
+	pack_body(c, out + PROTO_ENVELOPE);
 	return n;
+}
+
+/* Reserved bytes of each type's body: all must be zero. */
+static int reserved_clear(enum proto_type type, const unsigned char *b)
+{
+	if (type == PROTO_START || type == PROTO_END)
+		return !(b[10] | b[11] | b[21] | b[22] | b[23]);
+	if (type == PROTO_MANIFEST)
+		return !b[7];
+	return 1;
+}
+
+static void parse_body(const unsigned char *b, struct proto_control *c)
+{
+	switch (c->type) {
+	case PROTO_START:
+	case PROTO_END:
+		c->broadcast = get32(b);
+		c->kind = (enum proto_kind)b[4];
+		c->signal = b[5];
+		c->colour = (enum proto_colour)b[6];
+		c->action = (enum proto_action)b[7];
+		c->seq = get16(b + 8);
+		c->timestamp = get32(b + 12);
+		c->frames = get32(b + 16);
+		c->n_targets = b[20];
+		for (unsigned i = 0; i < c->n_targets && i < PROTO_MAX_TARGETS; i++)
+			c->targets[i] = get64(b + PROTO_BROADCAST_BODY + 8 * i);
+		break;
+	case PROTO_MANIFEST:
+		c->broadcast = get32(b);
+		c->seq = get16(b + 4);
+		c->n_hashes = b[6];
+		if (c->n_hashes <= PROTO_MANIFEST_MAX)
+			memcpy(c->hashes, b + PROTO_MANIFEST_BODY,
+			       (size_t)PROTO_HASH * c->n_hashes);
+		break;
+	case PROTO_KEY:
+		c->new_key_id = get32(b);
+		memcpy(c->new_key, b + 4, PROTO_PUBLIC_KEY);
+		break;
+	case PROTO_KEEPALIVE:
+		break;
+	}
 }
 
 enum proto_result proto_control_parse(const unsigned char *buf, size_t len,
 				      struct proto_control *c)
 {
+	enum proto_type type;
+	size_t at, need;
+
 	if (len < 4)
 		return PROTO_ERR_SHORT;
 	if (buf[0] != PROTO_MAGIC0 || buf[1] != PROTO_MAGIC1)
 		return PROTO_ERR_MAGIC;
 	if (buf[2] != PROTO_VERSION)
 		return PROTO_ERR_VERSION;
-	if (buf[3] < PROTO_START || buf[3] > PROTO_KEEPALIVE)
+	type = (enum proto_type)buf[3];
+	if (control_length(type, 0) == 0)
 		return PROTO_ERR_TYPE;
-	if (len < PROTO_CONTROL_HEADER || len < PROTO_CONTROL_HEADER + 8u * buf[32])
+	at = count_offset(type);
+	if (len < PROTO_ENVELOPE || (at && len <= at))
 		return PROTO_ERR_SHORT;
-	if (len > PROTO_CONTROL_HEADER + 8u * buf[32])
+	need = control_length(type, at ? buf[at] : 0);
+	if (len < need)
+		return PROTO_ERR_SHORT;
+	if (len > need)
 		return PROTO_ERR_LENGTH;
-	if (buf[32] > PROTO_MAX_TARGETS)
-		return PROTO_ERR_FIELD;
-	if (buf[22] || buf[23] || buf[33] || buf[34] || buf[35])
+	if (!reserved_clear(type, buf + PROTO_ENVELOPE))
 		return PROTO_ERR_FIELD;
 
 	memset(c, 0, sizeof(*c));
-	c->type = (enum proto_type)buf[3];
-	c->broadcast = get32(buf + 4);
-	c->sent_ms = get64(buf + 8);
-	c->kind = (enum proto_kind)buf[16];
-	c->signal = buf[17];
-	c->colour = (enum proto_colour)buf[18];
-	c->action = (enum proto_action)buf[19];
-	c->seq = get16(buf + 20);
-	c->timestamp = get32(buf + 24);
-	c->frames = get32(buf + 28);
-	c->n_targets = buf[32];
-	for (unsigned i = 0; i < c->n_targets; i++)
-		c->targets[i] = get64(buf + PROTO_CONTROL_HEADER + 8 * i);
+	c->type = type;
+	c->key_id = get32(buf + 4);
+	c->epoch = get32(buf + 8);
+	c->serial = get32(buf + 12);
+	c->sent_ms = get64(buf + 16);
+	parse_body(buf + PROTO_ENVELOPE, c);
 	return control_fields_ok(c) ? PROTO_OK : PROTO_ERR_FIELD;
 }
 

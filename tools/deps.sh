@@ -6,9 +6,15 @@ PACKAGES=(
 	build-essential cmake pkg-config
 	libespeak-ng-dev espeak-ng-data libopus-dev libopusenc-dev libsoxr-dev libconfig-dev
 	libcurl4-openssl-dev libasound2-dev libmicrohttpd-dev libjansson-dev libcmocka-dev
-	libebur128-dev libsodium-dev libxml2-dev
-	curl jq bc sox iproute2 util-linux espeak-ng opus-tools
+	libebur128-dev libsodium-dev libxml2-dev libicu-dev libsystemd-dev
+	curl jq bc sox iproute2 util-linux espeak-ng opus-tools systemd tzdata python3
+	openssl clang libclang-rt-14-dev
+	chromium fonts-wqy-microhei
 )
+# The browser test runs node (18 or later); a node installed otherwise (with its own npm) is
+# kept, since Debian's npm package would conflict with it.
+command -v node > /dev/null || PACKAGES+=(nodejs)
+command -v npm > /dev/null || PACKAGES+=(npm)
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

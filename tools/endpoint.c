@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The reference loudspeaker that firmware follows: joins its district, town and village groups,
- * follows START/END control packets, decodes Opus with loss concealment and in-band FEC, and
- * writes what it hears to a WAV file or an ALSA device. docs/protocol.md is its specification. */
+ * verifies every packet against the head-end's key (signatures, replay and clock windows, audio
+ * hashes), follows START/END control packets, decodes Opus with loss concealment and in-band
+ * FEC, and writes what it hears to a WAV file or an ALSA device. It counts what it rejects, by
+ * reason. docs/protocol.md is its specification. */
 #include <alsa/asoundlib.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +21,8 @@
 #include <unistd.h>
 
 #include "proto/proto.h"
+#include "proto/sign.h"
+#include "proto/verify.h"
 #include "zones/zones.h"
 
 #define RATE 48000
@@ -34,13 +38,19 @@ struct options {
 
 struct settings {
 	char zones[512];
+	char key[512];		/* the head-end's public key file */
 	struct in_addr interface, base;
 	int port;
 	int silence_ms;
+	int tolerance_ms;	/* clock difference allowed between head-end and endpoint */
 };
 
 struct counts {
-	unsigned long received, lost, rejected, frames;
+	unsigned long received, lost, frames;
+	unsigned long rejected[PROTO_REJECT_COUNT];	/* by reason; [PROTO_ACCEPT] unused */
+	unsigned long ignored;		/* harmless: another broadcast's, or a duplicate */
+	unsigned long duplicates;	/* audio behind the playing point: a second copy */
+	unsigned long missed;		/* frames before the first one heard (a late join) */
 };
 
 struct broadcast {
@@ -64,8 +74,8 @@ struct endpoint {
 	uint32_t finished[RECENT];	/* ids already played, so late START copies are ignored */
 	unsigned n_finished;
 	long played;
-	struct counts total;
-	unsigned long stray;		/* packets outside any broadcast: counted as rejected */
+	struct counts total;		/* finished broadcasts and the time between them */
+	struct proto_verifier ver;
 };
 
 static volatile sig_atomic_t stopping;
@@ -82,6 +92,15 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The clock packets' sent_ms is compared with: ms since 1970 UTC. */
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void usage(FILE *f)
@@ -178,6 +197,30 @@ static int settings_address(config_t *cf, const char *path, struct in_addr *out)
 	return inet_pton(AF_INET, v, out) == 1 ? 0 : -1;
 }
 
+/* Which head-end to believe, and how far its clock may be from ours. */
+static int load_trust(config_t *cf, const char *path, struct settings *s, char *err,
+		      size_t errlen)
+{
+	const char *key = "var/headend.pub";
+	int tolerance = 10000;
+
+	config_lookup_string(cf, "key", &key);
+	if (!*key || strlen(key) >= sizeof(s->key)) {
+		snprintf(err, errlen, "%s: key must name the head-end's public key file", path);
+		return -1;
+	}
+	if ((config_lookup(cf, "clock_tolerance_ms") &&
+	     !config_lookup_int(cf, "clock_tolerance_ms", &tolerance)) ||
+	    tolerance < 100 || tolerance > 3600000) {
+		snprintf(err, errlen, "%s: clock_tolerance_ms must be an integer 100..3600000",
+			 path);
+		return -1;
+	}
+	memcpy(s->key, key, strlen(key) + 1);
+	s->tolerance_ms = tolerance;
+	return 0;
+}
+
 /* Reads etc/endpoint.cfg; an error names the file, the line if known, and the setting. */
 static int load_settings(const char *path, struct settings *s, char *err, size_t errlen)
 {
@@ -214,6 +257,8 @@ static int load_settings(const char *path, struct settings *s, char *err, size_t
 		snprintf(err, errlen, "%s: silence_ms must be an integer 100..600000", path);
 		goto out;
 	}
+	if (load_trust(&cf, path, s, err, errlen))
+		goto out;
 	memcpy(s->zones, zones, strlen(zones) + 1);
 	s->port = port;
 	s->silence_ms = silence;
@@ -290,8 +335,8 @@ static int open_alsa(struct endpoint *ep, char *err, size_t errlen)
 	int rc = snd_pcm_open(&ep->pcm, ep->opt.alsa, SND_PCM_STREAM_PLAYBACK, 0);
 
 	if (rc >= 0)
-		rc = snd_pcm_set_params(ep->pcm, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED,
-					1, RATE, 1, 200000);
+		rc = snd_pcm_set_params(ep->pcm, SND_PCM_FORMAT_S16_LE,
+					SND_PCM_ACCESS_RW_INTERLEAVED, 1, RATE, 1, 200000);
 	if (rc < 0)
 		snprintf(err, errlen, "ALSA device %s: %s", ep->opt.alsa, snd_strerror(rc));
 	return rc < 0 ? -1 : 0;
@@ -315,17 +360,54 @@ static void play(struct endpoint *ep, const opus_int16 *pcm, int samples)
 	ep->cur.c.frames++;
 }
 
-/* data NULL: conceal one lost frame; fec: recover the previous frame from this packet. */
+/* Rejections count against the broadcast on air, else against the time between broadcasts. */
+static void reject(struct endpoint *ep, enum proto_reject why)
+{
+	if (ep->cur.active)
+		ep->cur.c.rejected[why]++;
+	else
+		ep->total.rejected[why]++;
+}
+
+static void ignore(struct endpoint *ep)
+{
+	if (ep->cur.active)
+		ep->cur.c.ignored++;
+	else
+		ep->total.ignored++;
+}
+
+/* data NULL: conceal one lost frame; fec: recover the previous frame from this packet. A
+ * verified packet that Opus cannot decode is the sender's fault: counted as malformed. */
 static void decode(struct endpoint *ep, const unsigned char *data, size_t len, int fec)
 {
 	opus_int16 pcm[FRAME * 6];
 	int n = opus_decode(ep->dec, data, (opus_int32)len, pcm, FRAME, fec);
 
 	if (n < 0) {
-		ep->cur.c.rejected++;
+		reject(ep, PROTO_REJECT_MALFORMED);
 		return;
 	}
 	play(ep, pcm, n);
+}
+
+static unsigned long rejected(const struct counts *c)
+{
+	unsigned long n = 0;
+
+	for (int r = PROTO_ACCEPT + 1; r < PROTO_REJECT_COUNT; r++)
+		n += c->rejected[r];
+	return n;
+}
+
+/* "rejected 3 [bad signature 1, unknown key 0, ...]" */
+static void print_rejected(const struct counts *c)
+{
+	printf("rejected %lu [", rejected(c));
+	for (int r = PROTO_ACCEPT + 1; r < PROTO_REJECT_COUNT; r++)
+		printf("%s%s %lu", r > PROTO_ACCEPT + 1 ? ", " : "",
+		       proto_reject_name((enum proto_reject)r), c->rejected[r]);
+	printf("]");
 }
 
 static void print_broadcast(const struct broadcast *b, const char *how)
@@ -336,8 +418,14 @@ static void print_broadcast(const struct broadcast *b, const char *how)
 	if (s->kind == PROTO_KIND_WARNING)
 		printf(" %s %s %s", proto_signal_key(s->signal), proto_colour_name(s->colour),
 		       proto_action_name(s->action));
-	printf(", %.2f s of audio, packets received %lu, lost %lu, rejected %lu (%s)\n",
-	       b->c.frames * 0.02, b->c.received, b->c.lost, b->c.rejected, how);
+	printf(", %.2f s of audio, packets received %lu, lost %lu, ", b->c.frames * 0.02,
+	       b->c.received, b->c.lost);
+	print_rejected(&b->c);
+	printf(", duplicates %lu", b->c.duplicates);
+	if (b->c.missed)
+		printf(", joined late: missed the first %lu frames (%.2f s)", b->c.missed,
+		       b->c.missed * 0.02);
+	printf(" (%s)\n", how);
 	fflush(stdout);
 }
 
@@ -350,8 +438,11 @@ static void finish(struct endpoint *ep, const char *how)
 	print_broadcast(b, how);
 	ep->total.received += b->c.received;
 	ep->total.lost += b->c.lost;
-	ep->total.rejected += b->c.rejected;
 	ep->total.frames += b->c.frames;
+	ep->total.ignored += b->c.ignored;
+	ep->total.duplicates += b->c.duplicates;
+	for (int r = 0; r < PROTO_REJECT_COUNT; r++)
+		ep->total.rejected[r] += b->c.rejected[r];
 	ep->finished[ep->n_finished++ % RECENT] = b->start.broadcast;
 	if (ep->wav)
 		wav_header(ep);
@@ -386,13 +477,19 @@ static void on_start(struct endpoint *ep, const struct proto_control *c)
 	opus_decoder_ctl(ep->dec, OPUS_RESET_STATE);
 }
 
+/* A verified control packet. KEEPALIVE, MANIFEST and KEY have done their work in the
+ * verifier; START and END count only where they address this endpoint. */
 static void on_control(struct endpoint *ep, const struct proto_control *c)
 {
 	struct broadcast *b = &ep->cur;
 	uint16_t tail;
 
-	if (c->type == PROTO_KEEPALIVE || !proto_control_addresses(c, ep->opt.id))
+	if (c->type != PROTO_START && c->type != PROTO_END)
 		return;
+	if (!proto_control_addresses(c, ep->opt.id)) {
+		ignore(ep);
+		return;
+	}
 	if (c->type == PROTO_START) {
 		on_start(ep, c);
 		return;
@@ -407,21 +504,38 @@ static void on_control(struct endpoint *ep, const struct proto_control *c)
 	finish(ep, "end");
 }
 
-static void on_rtp(struct endpoint *ep, const struct proto_rtp *r)
+/* Audio plays only once its hash has matched a signed MANIFEST; nothing about an unverified
+ * packet, not even its sequence number, changes what the endpoint does next. */
+static void on_rtp(struct endpoint *ep, const unsigned char *buf, size_t len,
+		   const struct proto_rtp *r)
 {
 	struct broadcast *b = &ep->cur;
+	enum proto_reject why;
 	int16_t gap;
 
 	if (!b->active || r->ssrc != b->start.broadcast) {
-		ep->stray++;
+		ignore(ep);
 		return;
 	}
 	gap = (int16_t)(r->seq - b->next_seq);
+	if (gap < 0) {
+		/* A second copy (multicast.second_copy) or a late packet of a frame played or
+		 * concealed already: dropped before the verifier, which takes each hash once. */
+		b->c.duplicates++;
+		ignore(ep);
+		return;
+	}
+	why = proto_verifier_audio(&ep->ver, buf, len, r);
+	if (why != PROTO_ACCEPT) {
+		reject(ep, why);
+		return;
+	}
 	b->c.received++;
 	b->last_packet = now_s();
-	if (gap < 0)
-		return;		/* a duplicate or a late copy: its frame was played already */
-	b->c.lost += (unsigned long)gap;
+	if (b->c.received == 1)
+		b->c.missed = (unsigned long)gap;	/* joined late: never heard, not lost */
+	else
+		b->c.lost += (unsigned long)gap;
 
 	/* Joined late: start at this packet. Otherwise conceal the gap and take the frame just
 	 * before this one from its in-band FEC. */
@@ -434,20 +548,27 @@ static void on_rtp(struct endpoint *ep, const struct proto_rtp *r)
 	b->next_seq = (uint16_t)(r->seq + 1);
 }
 
+/* len may exceed the buffer: recv reports a datagram's full size, and oversize is malformed. */
 static void on_packet(struct endpoint *ep, const unsigned char *buf, size_t len)
 {
 	struct proto_control c;
 	struct proto_rtp r;
+	enum proto_reject why = PROTO_REJECT_MALFORMED;
 
+	if (len > PROTO_MAX_PACKET) {
+		reject(ep, why);
+		return;
+	}
 	switch (proto_classify(buf, len)) {
 	case PROTO_PACKET_RTP:
 		if (proto_rtp_parse(buf, len, &r) == PROTO_OK) {
-			on_rtp(ep, &r);
+			on_rtp(ep, buf, len, &r);
 			return;
 		}
 		break;
 	case PROTO_PACKET_CONTROL:
-		if (proto_control_parse(buf, len, &c) == PROTO_OK) {
+		why = proto_verifier_control(&ep->ver, buf, len, wall_ms(), &c);
+		if (why == PROTO_ACCEPT) {
 			on_control(ep, &c);
 			return;
 		}
@@ -455,22 +576,27 @@ static void on_packet(struct endpoint *ep, const unsigned char *buf, size_t len)
 	default:
 		break;
 	}
-	if (ep->cur.active)
-		ep->cur.c.rejected++;
-	else
-		ep->stray++;
+	reject(ep, why);
 }
 
 static int setup(struct endpoint *ep, char *err, size_t errlen)
 {
 	struct zones *z = NULL;
 	struct in_addr groups[ZONES_MAX_GROUPS];
+	unsigned char pk[PROTO_PUBLIC_KEY];
 	size_t n;
 	long idx;
 	int oe, rc = -1;
 
 	if (load_settings(ep->opt.config, &ep->set, err, errlen))
 		return -1;
+	if (proto_crypto_init()) {
+		snprintf(err, errlen, "libsodium cannot start");
+		return -1;
+	}
+	if (proto_key_load(ep->set.key, pk, err, errlen))
+		return -1;
+	proto_verifier_init(&ep->ver, pk, (uint64_t)ep->set.tolerance_ms, wall_ms());
 	if (zones_load(&z, ep->set.zones, err, errlen) != ZONES_OK)
 		return -1;
 	idx = zones_find_endpoint(z, ep->opt.id);
@@ -525,7 +651,8 @@ static int run(struct endpoint *ep)
 		ssize_t n;
 
 		if (poll(&p, 1, wait_ms(ep, started)) > 0) {
-			while ((n = recv(ep->sock, buf, sizeof(buf), MSG_DONTWAIT)) >= 0)
+			while ((n = recv(ep->sock, buf, sizeof(buf),
+					 MSG_DONTWAIT | MSG_TRUNC)) >= 0)
 				on_packet(ep, buf, (size_t)n);
 		}
 		if (ep->cur.active && now_s() - ep->cur.last_packet > ep->set.silence_ms / 1e3)
@@ -554,10 +681,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rc = run(&ep);
-	printf("endpoint %llu: %ld broadcasts, %.2f s of audio, packets received %lu, lost %lu, "
-	       "rejected %lu%s\n", (unsigned long long)ep.opt.id, ep.played,
-	       ep.total.frames * 0.02, ep.total.received, ep.total.lost,
-	       ep.total.rejected + ep.stray, rc == 2 ? " (timed out)" : "");
+	printf("endpoint %llu: %ld broadcasts, %.2f s of audio, packets received %lu, lost %lu, ",
+	       (unsigned long long)ep.opt.id, ep.played, ep.total.frames * 0.02,
+	       ep.total.received, ep.total.lost);
+	print_rejected(&ep.total);
+	printf(", ignored %lu (duplicates %lu)%s\n", ep.total.ignored, ep.total.duplicates,
+	       rc == 2 ? " (timed out)" : "");
 	if (ep.wav)
 		fclose(ep.wav);
 	if (ep.pcm) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Command-line client of the head-end API over libcurl, for the forecaster and for cron:
- * `send` uploads a bulletin file, `status` shows what is playing where. */
+ * `send` uploads a bulletin file, `status` shows what is playing where; tokens, passwords and
+ * keys are ctl_auth.c's. Every request carries the operator's token. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
@@ -8,32 +9,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "headend/config.h"
+#include "tools/headendctl.h"
 
 #define MAX_FILE (1 << 20)
 #define MAX_TARGETS 64
-
-struct client {
-	char server[512];
-	const char *config;
-};
-
-struct buffer {
-	char *data;
-	size_t len;
-};
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: headendctl [--server URL] [--config FILE] COMMAND ...\n"
 		"  send [--kind forecast|nowcast|warning] [--target T]... [--signal S]\n"
-		"       [--colour C] [--action issue|change|lift] [--repeat N] [--client-id ID] FILE\n"
-		"                uploads a bulletin (FILE or - for standard input), prints its id\n"
+		"       [--colour C] [--action issue|change|lift] [--repeat N]\n"
+		"       [--client-id ID] FILE\n"
+		"                uploads a bulletin (FILE or - for standard input),\n"
+		"                prints its id\n"
 		"  status [--json]  what is playing, queued and recently played\n"
+		"  history [--target PLACE --at \"YYYY-MM-DD HH:MM\"] [--limit N] [--json]\n"
+		"          [--save DIR]  what was broadcast (newest first), or what PLACE\n"
+		"                heard then (the head-end's time zone); --save: the recordings\n"
+		"  stage --product nowcast|forecast [--slot HH:MM] FILE\n"
+		"                    stages a daily slot's text (no --slot: the next slot)\n"
+		"  play --slot HH:MM [--force]   plays a slot now, as the head-end's timer would\n"
+		"                    (cron mode); a slot played already is refused unless forced\n"
+		"  schedule [--json] the daily slots, what is staged and what they last did\n"
+		"  warnings [--json] the active warnings, where and until when\n"
+		"  token rotate      replaces operator.token, prints the new token\n"
+		"  token create|revoke LABEL   API tokens for cron and other systems\n"
+		"  key rotate        moves the head-end to a new signing key, announced first\n"
+		"  passwd NAME       sets an operator's password (read from standard input\n"
+		"                    when it is not a terminal), creating the operator if new\n"
+		"  login NAME        prints a session token that expires (auth.session_s)\n"
 		"The server is --server, else $HEADEND_URL, else http.address and http.port of\n"
-		"--config (default etc/headend.cfg), else http://127.0.0.1:8080.\n");
+		"--config (default etc/headend.cfg), else http://127.0.0.1:8080. The token is\n"
+		"$HEADEND_TOKEN, else operator.token in the state directory of --config; for\n"
+		"https the CA file is $HEADEND_CACERT, else the config's http.tls_cert.\n"
+		"Exit status: 0 done, 1 refused by the head-end, 2 head-end not reached,\n"
+		"64 bad command line, file or config.\n");
 }
 
 static size_t collect(char *p, size_t size, size_t n, void *arg)
@@ -50,15 +64,22 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* One HTTP exchange. Returns the status, or 0 with a message printed if none was had. */
-static long request(const struct client *c, const char *path, const char *body,
-		    struct buffer *out)
+long ctl_request(const struct client *c, const char *path, const char *body,
+		 struct buffer *out)
 {
-	char url[600];
+	char url[600], bearer[160];
 	CURL *curl = curl_easy_init();
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
 	long status = 0;
 	CURLcode rc;
+
+	if (c->token[0]) {
+		snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s", c->token);
+		headers = curl_slist_append(headers, bearer);
+	}
+	if (c->cacert[0])
+		curl_easy_setopt(curl, CURLOPT_CAINFO, c->cacert);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
 	snprintf(url, sizeof(url), "%s%s", c->server, path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
@@ -67,10 +88,8 @@ static long request(const struct client *c, const char *path, const char *body,
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
 	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-	if (body) {
-		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	if (body)
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	}
 	rc = curl_easy_perform(curl);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -101,6 +120,14 @@ static char *read_file(const char *path)
 		return NULL;
 	}
 	text[n] = '\0';
+
+	/* A NUL would cut the bulletin short without a word: refuse the file instead. */
+	if (strlen(text) != n) {
+		fprintf(stderr, "headendctl: %s: contains a NUL byte at %zu; not a text file\n",
+			path, strlen(text));
+		free(text);
+		return NULL;
+	}
 	return text;
 }
 
@@ -133,9 +160,12 @@ static int add_string(json_t *o, const char *key, const char *v)
 static json_t *send_request(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "kind", required_argument, NULL, 'k' }, { "target", required_argument, NULL, 't' },
-		{ "signal", required_argument, NULL, 's' }, { "colour", required_argument, NULL, 'c' },
-		{ "color", required_argument, NULL, 'c' }, { "action", required_argument, NULL, 'a' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "target", required_argument, NULL, 't' },
+		{ "signal", required_argument, NULL, 's' },
+		{ "colour", required_argument, NULL, 'c' },
+		{ "color", required_argument, NULL, 'c' },
+		{ "action", required_argument, NULL, 'a' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "client-id", required_argument, NULL, 'i' }, { NULL, 0, NULL, 0 },
 	};
@@ -157,7 +187,7 @@ static json_t *send_request(int argc, char **argv)
 		case 'r':
 			errno = 0;
 			repeat = strtol(optarg, &end, 10);
-			if (errno || *end || repeat < 0 || repeat > 10) {
+			if (errno || end == optarg || *end || repeat < 0 || repeat > 10) {
 				fprintf(stderr, "headendctl: --repeat must be 0..10\n");
 				goto fail;
 			}
@@ -204,7 +234,7 @@ static int cmd_send(const struct client *c, int argc, char **argv)
 		return 64;
 	body = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	status = body ? request(c, "/v1/bulletins", body, &answer) : 0;
+	status = body ? ctl_request(c, "/v1/bulletins", body, &answer) : 0;
 	rc = status ? report(status, &answer) : 2;
 	free(body);
 	free(answer.data);
@@ -224,7 +254,8 @@ static void print_item(json_t *item, const char *state)
 	printf("  to %s (%lld endpoints)", json_string_value(json_object_get(item, "targets")),
 	       (long long)json_integer_value(json_object_get(item, "endpoints")));
 	if (json_object_get(item, "seconds_sent"))
-		printf("  %.1f of %.1f s", json_number_value(json_object_get(item, "seconds_sent")),
+		printf("  %.1f of %.1f s",
+		       json_number_value(json_object_get(item, "seconds_sent")),
 		       json_number_value(json_object_get(item, "seconds_planned")));
 	else if (json_object_get(item, "seconds"))
 		printf("  %.1f s", json_number_value(json_object_get(item, "seconds")));
@@ -234,7 +265,7 @@ static void print_item(json_t *item, const char *state)
 static int cmd_status(const struct client *c, int argc, char **argv)
 {
 	struct buffer answer = { 0 };
-	long status = request(c, "/v1/status", NULL, &answer);
+	long status = ctl_request(c, "/v1/status", NULL, &answer);
 	int raw = argc > 1 && !strcmp(argv[1], "--json");
 	json_t *o = answer.data ? json_loads(answer.data, 0, NULL) : NULL, *item;
 	size_t i;
@@ -247,7 +278,11 @@ static int cmd_status(const struct client *c, int argc, char **argv)
 		return status ? 1 : 2;
 	}
 	if (raw)
-		fputs(answer.data, stdout);
+		printf("%s\n", answer.data);
+	else if (!json_array_size(json_object_get(o, "playing")) &&
+		 !json_array_size(json_object_get(o, "queued")) &&
+		 !json_array_size(json_object_get(o, "recent")))
+		printf("nothing playing, queued or played since the head-end started\n");
 	json_array_foreach(raw ? NULL : json_object_get(o, "playing"), i, item)
 		print_item(item, "playing");
 	json_array_foreach(raw ? NULL : json_object_get(o, "queued"), i, item)
@@ -259,18 +294,29 @@ static int cmd_status(const struct client *c, int argc, char **argv)
 	return 0;
 }
 
-static void pick_server(struct client *c)
+/* --server, else $HEADEND_URL, else the config's address; credentials as ctl_credentials. */
+/* A config named on the command line, or present at its default place, must load: talking to
+ * the default server instead would send a bulletin to the wrong head-end. */
+static int pick_server(struct client *c, const char *server, int named)
 {
 	const char *env = getenv("HEADEND_URL");
 	struct headend_config cfg;
-	char err[256];
+	char err[512];
+	int loaded = !config_load(&cfg, c->config, err, sizeof(err));
 
-	if (env && *env) {
-		snprintf(c->server, sizeof(c->server), "%s", env);
-	} else if (!config_load(&cfg, c->config, err, sizeof(err))) {
-		snprintf(c->server, sizeof(c->server), "http://%s:%d", cfg.http_address,
-			 cfg.http_port);
+	if (!loaded && (named || access(c->config, F_OK) == 0)) {
+		fprintf(stderr, "headendctl: %s\n", err);
+		return -1;
 	}
+	if (server)
+		snprintf(c->server, sizeof(c->server), "%s", server);
+	else if (env && *env)
+		snprintf(c->server, sizeof(c->server), "%s", env);
+	else if (loaded)
+		snprintf(c->server, sizeof(c->server), "http%s://%s:%d",
+			 cfg.tls_cert[0] ? "s" : "", cfg.http_address, cfg.http_port);
+	ctl_credentials(c, loaded ? &cfg : NULL);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -282,29 +328,32 @@ int main(int argc, char **argv)
 	};
 	struct client c = { .server = "http://127.0.0.1:8080", .config = "etc/headend.cfg" };
 	const char *server = NULL;
-	int opt, rc = 64;
+	int opt, rc = 64, named_config = 0;
 
 	while ((opt = getopt_long(argc, argv, "+S:C:h", opts, NULL)) != -1) {
-		if (opt == 'S')
+		if (opt == 'S') {
 			server = optarg;
-		else if (opt == 'C')
+		} else if (opt == 'C') {
 			c.config = optarg;
-		else {
+			named_config = 1;
+		} else {
 			usage(opt == 'h' ? stdout : stderr);
 			return opt == 'h' ? 0 : 64;
 		}
 	}
-	if (server)
-		snprintf(c.server, sizeof(c.server), "%s", server);
-	else
-		pick_server(&c);
+	if (pick_server(&c, server, named_config))
+		return 64;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (optind < argc && !strcmp(argv[optind], "send"))
 		rc = cmd_send(&c, argc - optind, argv + optind);
 	else if (optind < argc && !strcmp(argv[optind], "status"))
 		rc = cmd_status(&c, argc - optind, argv + optind);
-	else
-		usage(stderr);
+	else if (optind < argc && !strcmp(argv[optind], "history"))
+		rc = ctl_history(&c, argc - optind, argv + optind);
+	else if (optind >= argc ||
+		 ((rc = ctl_slots_command(&c, argc - optind, argv + optind)) < 0 &&
+		  (rc = ctl_auth_command(&c, argc - optind, argv + optind)) < 0))
+		usage(stderr), rc = 64;
 	curl_global_cleanup();
 	return rc;
 }

@@ -25,6 +25,7 @@ struct options {
 	const char *input;
 	enum tts_tone tone;
 	bool wav;
+	bool reading;		/* print the reading instead of rendering */
 };
 
 /* Where the rendered audio goes, and what we learn on the way. */
@@ -49,7 +50,9 @@ static double now(void)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: tts [--config FILE] [--tone white|blue|yellow|orange|red] "
-		   "-o OUT.wav|OUT.opus BULLETIN_FILE\n");
+		   "-o OUT.wav|OUT.opus BULLETIN_FILE\n"
+		   "       tts [--config FILE] --reading BULLETIN_FILE\n"
+		   "  --reading  per sentence: the normalised text, then the pinyin spoken\n");
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -83,14 +86,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "config", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "tone", required_argument, NULL, 't' },
+		{ "reading", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
 	*o = (struct options){ .config = DEFAULT_CONFIG };
-	while ((ch = getopt_long(argc, argv, "c:o:t:h", longs, NULL)) != -1) {
-		if (ch == 'c')
+	while ((ch = getopt_long(argc, argv, "c:o:t:rh", longs, NULL)) != -1) {
+		if (ch == 'r')
+			o->reading = true;
+		else if (ch == 'c')
 			o->config = optarg;
 		else if (ch == 'o')
 			o->output = optarg;
@@ -99,7 +105,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 		else if (ch == 'h' || ch == '?')
 			break;
 	}
-	if (ch == 'h' || ch == '?' || !o->output || optind != argc - 1) {
+	if (ch == 'h') {
+		usage(stdout);
+		exit(0);
+	}
+	if (ch == '?' || !o->output == !o->reading || optind != argc - 1) {
 		usage(ch == 'h' ? stdout : stderr);
 		return -1;
 	}
@@ -378,12 +388,49 @@ static int open_all(const struct options *o, struct headend_config *cfg, char **
 		fprintf(stderr, "tts: %s\n", tts_strerror(r));
 	if (r != TTS_OK)
 		return -1;
+	if (cfg->lexicon[0] && tts_use_reading(*t, cfg->lexicon, cfg->reading_override[0] ?
+					       cfg->reading_override : NULL, err, sizeof(err))) {
+		fprintf(stderr, "tts: %s: %s\n", o->config, err);
+		return -1;
+	}
+	if (o->reading)
+		return 0;
 	if (o->wav ? wav_open(out, o->output) : ogg_open(out, o->output, o->input,
 							   cfg->tts.bitrate)) {
 		fprintf(stderr, "tts: %s\n", out->err);
 		return -1;
 	}
 	return 0;
+}
+
+/* tts --reading: what the head-end will hand eSpeak-NG, for checking a bulletin by eye. */
+static int print_reading(const struct options *o, struct headend_config *cfg)
+{
+	struct output none = { 0 };
+	struct tts *t = NULL;
+	char *text = NULL, *lines = NULL;
+	enum tts_result r;
+	int rc = 1;
+
+	if (open_all(o, cfg, &text, &t, &none))
+		goto out;
+	if (!cfg->lexicon[0]) {
+		fprintf(stderr, "tts: %s: tts.lexicon is empty, so there are no reading rules\n",
+			o->config);
+		goto out;
+	}
+	r = tts_reading(t, text, &lines);
+	if (r != TTS_OK) {
+		fprintf(stderr, "tts: %s: %s\n", o->input, tts_strerror(r));
+		goto out;
+	}
+	fputs(lines, stdout);
+	rc = 0;
+out:
+	free(lines);
+	free(text);
+	tts_close(t);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -395,8 +442,10 @@ int main(int argc, char **argv)
 	char *text = NULL;
 	int rc = 1;
 
-	if (parse_args(argc, argv, &o) || check_output(&o))
+	if (parse_args(argc, argv, &o) || (!o.reading && check_output(&o)))
 		return 2;
+	if (o.reading)
+		return print_reading(&o, &cfg);
 	if (open_all(&o, &cfg, &text, &t, &out) == 0 && run(t, &o, text, &out) == 0)
 		rc = 0;
 

@@ -3,6 +3,7 @@
  * its output to 48 kHz and libopus encodes it. Reading rules and what becomes of the frames are
  * left to others. */
 #include "tts/tts.h"
+#include "tts/reading.h"
 
 #include <espeak-ng/speak_lib.h>
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <pthread.h>
 #include <soxr.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -32,7 +34,8 @@ static int espeak_rate;		/* Hz eSpeak-NG produces, or -1 when it could not start
 
 struct tts {
 	struct tts_config cfg;
-	char *voice;		/* our copy; cfg.voice points here */
+	char *voice, *latin_voice;	/* our copies; cfg points here */
+	struct reading *reading;	/* NULL: text goes to the voice as written */
 };
 
 /* One render in progress. Kept per call so that two threads only meet inside eSpeak-NG. */
@@ -43,6 +46,8 @@ struct render {
 	int16_t held[TTS_FRAME_SAMPLES + FADE_SAMPLES];	/* the newest 10 ms wait for the end */
 	size_t fill;
 	size_t sent;		/* samples already given to the sink */
+	float gain, ceiling;	/* speech only: calibration gain and limiter ceiling, linear */
+	float limit;		/* the limiter's gain now, 0..1 */
 	enum tts_result err;
 };
 
@@ -66,13 +71,22 @@ void tts_config_default(struct tts_config *cfg)
 {
 	*cfg = (struct tts_config){
 		.voice = "cmn",
-		/* slower than eSpeak-NG's 175: listeners are often elderly, hearing a horn outdoors */
+		/* slower than eSpeak-NG's 175: listeners are often elderly, outdoors, at a horn */
 		.rate_wpm = 150,
 		.pitch = 50,
 		.bitrate = 24000,
 		.fec_loss_pct = 10,
 		.complexity = 9,
 		.sentence_pause_ms = 400,
+		.latin_voice = "en",
+		.clause_pause_ms = 200,
+		.list_pause_ms = 120,
+		.bracket_pause_ms = 60,
+		/* measured: eSpeak-NG's cmn-latn-pinyin at rate 150 reads the shared bulletins at
+		 * about -20 LUFS; this brings them to -16.0 +- 0.2 LUFS as decoded from Opus,
+		 * which overshoots the limited peaks by up to 6 dB (bench/loudness.sh) */
+		.gain_db = 5.5,
+		.ceiling_dbfs = -3.0,
 	};
 }
 
@@ -95,7 +109,12 @@ static bool config_valid(const struct tts_config *c)
 	       c->bitrate >= 6000 && c->bitrate <= 510000 &&
 	       c->fec_loss_pct >= 0 && c->fec_loss_pct <= 100 &&
 	       c->complexity >= 0 && c->complexity <= 10 &&
-	       c->sentence_pause_ms >= 0 && c->sentence_pause_ms <= PAUSE_MAX_MS;
+	       c->sentence_pause_ms >= 0 && c->sentence_pause_ms <= PAUSE_MAX_MS &&
+	       c->clause_pause_ms >= 0 && c->clause_pause_ms <= PAUSE_MAX_MS &&
+	       c->list_pause_ms >= 0 && c->list_pause_ms <= PAUSE_MAX_MS &&
+	       c->bracket_pause_ms >= 0 && c->bracket_pause_ms <= PAUSE_MAX_MS &&
+	       c->gain_db >= -20 && c->gain_db <= 20 && c->ceiling_dbfs >= -20 &&
+	       c->ceiling_dbfs <= 0 && c->latin_voice;
 }
 
 /* espeak_SetVoiceByName falls back to a default voice for names it does not know, so the
@@ -135,12 +154,14 @@ enum tts_result tts_open(struct tts **out, const struct tts_config *cfg)
 	if (!t)
 		return TTS_ERR_NOMEM;
 	t->voice = strdup(cfg->voice);
-	if (!t->voice) {
-		free(t);
+	t->latin_voice = strdup(cfg->latin_voice);
+	if (!t->voice || !t->latin_voice) {
+		tts_close(t);
 		return TTS_ERR_NOMEM;
 	}
 	t->cfg = *cfg;
 	t->cfg.voice = t->voice;
+	t->cfg.latin_voice = t->latin_voice;
 	*out = t;
 	return TTS_OK;
 }
@@ -149,7 +170,9 @@ void tts_close(struct tts *t)
 {
 	if (!t)
 		return;
+	reading_close(t->reading);
 	free(t->voice);
+	free(t->latin_voice);
 	free(t);
 }
 
@@ -298,6 +321,10 @@ static enum tts_result render_open(struct render *r, const struct tts *t,
 	if (!speech)
 		return TTS_OK;
 
+	r->gain = (float)pow(10, t->cfg.gain_db / 20);
+	r->ceiling = (float)pow(10, t->cfg.ceiling_dbfs / 20);
+	r->limit = 1;
+
 	/* float out of soxr, so clipping to int16 happens once, in render_push */
 	r->rs = soxr_create(espeak_rate, TTS_RATE, 1, &serr, &io, &q, NULL);
 	return r->rs ? TTS_OK : TTS_ERR_RESAMPLE;
@@ -357,6 +384,23 @@ static void render_push(struct render *r, const float *x, size_t n)
 }
 
 /* Feed eSpeak-NG's PCM through the resampler; in == NULL flushes what soxr still holds. */
+/* Calibration gain, then a peak limiter: a sample that would pass the ceiling pulls the gain
+ * down at once; the gain recovers over about 80 ms, so speech is not pumped word by word. */
+static void render_level(struct render *r, float *x, size_t n)
+{
+	const float recover = 1.0f / (0.080f * TTS_RATE);
+
+	for (size_t i = 0; i < n; i++) {
+		float y = x[i] * r->gain, a = fabsf(y) * r->limit;
+
+		if (a > r->ceiling)
+			r->limit *= r->ceiling / a;
+		else if (r->limit < 1)
+			r->limit = fminf(1, r->limit + recover * (1 - r->limit) * 8);
+		x[i] = y * r->limit;
+	}
+}
+
 static void render_resample(struct render *r, const int16_t *in, size_t n)
 {
 	float out[RESAMPLE_CHUNK];
@@ -367,6 +411,7 @@ static void render_resample(struct render *r, const int16_t *in, size_t n)
 			r->err = TTS_ERR_RESAMPLE;
 			return;
 		}
+		render_level(r, out, made);
 		render_push(r, out, made);
 
 		if (in)
@@ -421,12 +466,13 @@ static int synth_chunk(short *wav, int samples, espeak_EVENT *events)
 
 /* The voice and parameters are global to eSpeak-NG, so they are set again under the lock in
  * case another engine spoke in between. */
-static void render_sentence(struct render *r, const struct tts *t, const char *text)
+static void render_sentence(struct render *r, const struct tts *t, const char *voice,
+			    const char *text)
 {
 	espeak_ERROR e;
 
 	pthread_mutex_lock(&espeak_lock);
-	if (espeak_SetVoiceByName(t->voice) != EE_OK) {
+	if (espeak_SetVoiceByName(voice) != EE_OK) {
 		r->err = TTS_ERR_VOICE;
 		goto out;
 	}
@@ -465,9 +511,98 @@ static void render_text(struct render *r, const struct tts *t, const char *text,
 		if (r->err == TTS_OK && s->on_sentence && s->on_sentence(s->arg, nth))
 			r->err = TTS_ERR_ABORTED;
 		if (r->err == TTS_OK)
-			render_sentence(r, t, buf);
+			render_sentence(r, t, t->voice, buf);
 		nth++;
 	}
+}
+
+/* With reading rules: speak each segment with its voice, pauses as our own silence. */
+static void render_segments(struct render *r, const struct tts *t, const char *text)
+{
+	const struct tts_sink *s = r->sink;
+	struct reading_pauses p = {
+		.sentence_ms = (unsigned)t->cfg.sentence_pause_ms,
+		.clause_ms = (unsigned)t->cfg.clause_pause_ms,
+		.list_ms = (unsigned)t->cfg.list_pause_ms,
+		.bracket_ms = (unsigned)t->cfg.bracket_pause_ms,
+	};
+	struct reading_segment *seg;
+	size_t n, nth = 0;
+
+	if (reading_segments(t->reading, text, &p, &seg, &n) != READING_OK) {
+		r->err = TTS_ERR_NOMEM;
+		return;
+	}
+	for (size_t i = 0; i < n && r->err == TTS_OK; i++) {
+		if (seg[i].kind == READING_PAUSE) {
+			render_pause(r, (int)seg[i].pause_ms);
+			continue;
+		}
+		if (s->on_sentence && s->on_sentence(s->arg, nth++)) {
+			r->err = TTS_ERR_ABORTED;
+			break;
+		}
+		render_sentence(r, t, seg[i].kind == READING_LATIN ? t->latin_voice : t->voice,
+				seg[i].text);
+	}
+	reading_segments_free(seg, n);
+}
+
+enum tts_result tts_use_reading(struct tts *t, const char *lexicon, const char *override,
+				char *err, size_t errlen)
+{
+	struct reading *r;
+
+	if (!voice_exists(t->cfg.latin_voice)) {
+		snprintf(err, errlen, "no such eSpeak-NG voice for Latin letters: %s",
+			 t->cfg.latin_voice);
+		return TTS_ERR_VOICE;
+	}
+	if (reading_open(&r, lexicon, override, err, errlen) != READING_OK)
+		return TTS_ERR_READING;
+	reading_close(t->reading);
+	t->reading = r;
+	return TTS_OK;
+}
+
+static int append(char **buf, size_t *len, const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *p = realloc(*buf, *len + n + 1);
+
+	if (!p)
+		return -1;
+	*buf = p;
+	*len += (size_t)snprintf(p + *len, n + 1, "%s\n%s\n", a, b);
+	return 0;
+}
+
+enum tts_result tts_reading(struct tts *t, const char *utf8, char **out)
+{
+	struct reading_sentence *s;
+	size_t n, len = 0;
+	enum tts_result res = TTS_OK;
+	char *buf = NULL;
+
+	*out = NULL;
+	if (!t->reading)
+		return TTS_ERR_READING;
+	if (!utf8 || !utf8_valid(utf8) || text_blank(utf8))
+		return TTS_ERR_TEXT;
+	if (reading_sentences(t->reading, utf8, &s, &n) != READING_OK)
+		return TTS_ERR_NOMEM;
+	for (size_t i = 0; i < n && res == TTS_OK; i++)
+		if (append(&buf, &len, s[i].text, s[i].pinyin))
+			res = TTS_ERR_NOMEM;
+	reading_sentences_free(s, n);
+	if (res == TTS_OK && !buf)
+		buf = strdup("");
+	if (res != TTS_OK || !buf) {
+		free(buf);
+		return res != TTS_OK ? res : TTS_ERR_NOMEM;
+	}
+	*out = buf;
+	return TTS_OK;
 }
 
 enum tts_result tts_render(struct tts *t, const char *utf8, const struct tts_sink *sink)
@@ -487,7 +622,10 @@ enum tts_result tts_render(struct tts *t, const char *utf8, const struct tts_sin
 		res = TTS_ERR_NOMEM;
 		goto out;
 	}
-	render_text(&r, t, utf8, buf);
+	if (t->reading)
+		render_segments(&r, t, utf8);
+	else
+		render_text(&r, t, utf8, buf);
 	render_finish(&r);
 	res = r.err;
 out:
@@ -551,6 +689,7 @@ const char *tts_strerror(enum tts_result r)
 	case TTS_ERR_SYNTH: return "speech synthesis failed";
 	case TTS_ERR_ABORTED: return "stopped by the receiver";
 	case TTS_ERR_IO: return "input/output error";
+	case TTS_ERR_READING: return "reading rules not loaded or not usable";
 	case TTS_ERR_CONFIG: return "a setting or argument is out of range";
 	}
 	return "unknown error";

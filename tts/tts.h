@@ -25,6 +25,7 @@ enum tts_result {
 	TTS_ERR_ABORTED,	/* a sink asked to stop */
 	TTS_ERR_IO,
 	TTS_ERR_CONFIG,		/* a setting or argument outside its range */
+	TTS_ERR_READING,	/* the reading lexicon or override file cannot be used */
 };
 
 struct tts_config {
@@ -35,13 +36,23 @@ struct tts_config {
 	int fec_loss_pct;	/* expected loss that in-band FEC is tuned for, 0..100 */
 	int complexity;		/* Opus encoder complexity 0..10 */
 	int sentence_pause_ms;	/* silence between sentences, 0..10000 */
+	/* With reading rules (tts_use_reading) only: */
+	const char *latin_voice;	/* voice for Latin letters and acronyms, "en" by default */
+	int clause_pause_ms;		/* after ，：, : — …; 0..10000 */
+	int list_pause_ms;		/* after 、 and a slash between words */
+	int bracket_pause_ms;		/* around brackets and quotation marks */
+	/* Loudness: a fixed calibration of the voice, so that frames stream without waiting for
+	 * the whole bulletin; a peak limiter keeps the gain from clipping. */
+	double gain_db;			/* applied to speech, -20..+20 */
+	double ceiling_dbfs;		/* sample peaks above this are limited, -20..0 */
 };
 
 /* Where rendered audio goes. Any callback may be NULL. All are called on the rendering
  * thread, in order; a non-zero return aborts the render with TTS_ERR_ABORTED. */
 struct tts_sink {
 	int (*on_pcm)(void *arg, const int16_t *pcm, size_t samples);	/* 48 kHz mono */
-	int (*on_frame)(void *arg, const unsigned char *opus, size_t len);	/* one 20 ms frame */
+	/* one 20 ms frame */
+	int (*on_frame)(void *arg, const unsigned char *opus, size_t len);
 	void *arg;
 	int (*on_sentence)(void *arg, size_t index);	/* sentence index (from 0) starts */
 };
@@ -62,6 +73,19 @@ void tts_config_default(struct tts_config *cfg);
 __attribute__((warn_unused_result))
 enum tts_result tts_open(struct tts **out, const struct tts_config *cfg);
 void tts_close(struct tts *t);
+
+/* From now on read text by our own rules (tts/reading.h): normalise numbers and units, look
+ * words up in the lexicon (override may be NULL) and hand cfg.voice (cmn-latn-pinyin) tone
+ * numbered pinyin, Latin letters going to cfg.latin_voice. Returns TTS_OK, or TTS_ERR_READING
+ * with err naming the file and line at fault. */
+__attribute__((warn_unused_result))
+enum tts_result tts_use_reading(struct tts *t, const char *lexicon, const char *override,
+				char *err, size_t errlen);
+
+/* The reading of text, two lines a sentence: the normalised Chinese, then the pinyin handed to
+ * eSpeak-NG. Needs tts_use_reading first. *out is the caller's to free. */
+__attribute__((warn_unused_result))
+enum tts_result tts_reading(struct tts *t, const char *utf8, char **out);
 
 /* Render UTF-8 text through the sink, sentence by sentence (split at 。！？；!?; and line
  * breaks) with sentence_pause_ms of silence between. Safe to call from several threads:

@@ -7,12 +7,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 /* Offsets from the base group address (docs/addressing.md). Numbers up to 511 keep every
  * offset below 2^18, the size of the organisation-local scope 239.192.0.0/14. */
@@ -127,7 +130,7 @@ static bool utf8_valid(const unsigned char *s)
 		if (len == 0)
 			return false;
 
-		/* A terminator fails the continuation test, so this never reads past the string. */
+		/* A terminator fails the continuation test: this never reads past the string. */
 		for (size_t i = 1; i < len; i++) {
 			if ((s[i] & 0xC0) != 0x80)
 				return false;
@@ -277,8 +280,9 @@ static enum zones_result check_district(const struct loader *ld, const struct ro
 		return ZONES_OK;
 	if (r->code[F_DISTRICT] != first->code[F_DISTRICT])
 		return load_err(ld, ZONES_ERR_FORMAT, r->line, field_name[F_DISTRICT],
-				"%06" PRIu64 " differs from %06" PRIu64 " on line %u; one district "
-				"per file", r->code[F_DISTRICT], first->code[F_DISTRICT],
+				"%06" PRIu64 " differs from %06" PRIu64
+				" on line %u; one district per file", r->code[F_DISTRICT],
+				first->code[F_DISTRICT],
 				first->line);
 	if (strcmp(r->name[F_DISTRICT_NAME], first->name[F_DISTRICT_NAME]) != 0)
 		return load_err(ld, ZONES_ERR_FORMAT, r->line, field_name[F_DISTRICT_NAME],
@@ -369,6 +373,11 @@ static enum zones_result take_line(struct loader *ld, char *s, ssize_t n, unsign
 	return add_row(ld, s, line);
 }
 
+/* Bounds that a directory never comes near and a wrong file (a device, a binary) soon
+ * passes; getline is still unbounded, so the file itself must be a regular one. */
+#define LINE_MAX_BYTES 1024
+#define ROWS_MAX 1000000
+
 static enum zones_result read_rows(struct loader *ld, FILE *f)
 {
 	enum zones_result res = ZONES_OK;
@@ -378,7 +387,13 @@ static enum zones_result read_rows(struct loader *ld, FILE *f)
 	ssize_t n;
 
 	while (res == ZONES_OK && (n = getline(&buf, &cap, f)) >= 0) {
-		s = clean_line(buf, &n, ++line);
+		if (n > LINE_MAX_BYTES || ++line > ROWS_MAX + 1) {
+			res = load_err(ld, ZONES_ERR_FORMAT, line, "line", n > LINE_MAX_BYTES ?
+				       "longer than %d bytes" : "more than %d rows", n >
+				       LINE_MAX_BYTES ? LINE_MAX_BYTES : ROWS_MAX);
+			break;
+		}
+		s = clean_line(buf, &n, line);
 		res = take_line(ld, s, n, line, &blank);
 	}
 
@@ -549,6 +564,31 @@ static enum zones_result build_zones(const struct loader *ld, struct zones **out
 	return fill_zones(ld, z);
 }
 
+/* Opened without blocking, so that a FIFO or a device named by mistake is refused instead of
+ * hanging the start-up or filling memory. */
+static FILE *open_regular(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0) {
+		set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > 256 << 20) {
+		set_err(err, errlen, "%s: not a regular file of at most 256 MiB", path);
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
 enum zones_result zones_load(struct zones **out, const char *path, char *err, size_t errlen)
 {
 	struct loader ld = {.path = path, .err = err, .errlen = errlen};
@@ -558,11 +598,9 @@ enum zones_result zones_load(struct zones **out, const char *path, char *err, si
 
 	*out = NULL;
 	set_err(err, errlen, "%s", "");
-	f = fopen(path, "r");
-	if (!f) {
-		set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	f = open_regular(path, err, errlen);
+	if (!f)
 		goto out;
-	}
 
 	res = read_rows(&ld, f);
 	if (res != ZONES_OK)

@@ -35,8 +35,16 @@ post '{"text": "预报", "kind": "bulletin"}'; expect "unknown kind" 422 'unknow
 post '{"text": "预报", "kind": "warning", "signal": "hail", "colour": "blue"}'; expect "illegal colour" 422 "no blue signal"
 post '{"text": "高明区气象台发布冰雹橙色预警信号", "colour": "red"}'; expect "keys disagree with text" 422 "colour is red in the keys but orange in the text"
 post '{"text": "预报", "kind": "nowcast", "repeat": 11}'; expect "repeat out of range" 422 '"repeat" must be'
+post '{"text": "!!!???。。。", "kind": "forecast"}'; expect "punctuation only" 422 "nothing to read aloud"
+post '{"text": "高明区气象台发布暴雨红色预警信号，同时解除寒冷黄色预警信号：请注意。"}'
+expect "two warnings in one opening" 422 "more than one warning"
+# A line break in a logged value must not forge a log line of its own.
+post '{"text": "预报", "kind": "nowcast", "targets": ["x\n2026-01-01T00:00:00.000Z info bulletin 99: forged"]}'
+expect "target with a line break" 422 "x"
+grep -q '^2026-01-01T00:00:00.000Z info bulletin 99: forged' "$T/headend.log" &&
+	fail "a request forged a log line" || ok "a line break in a request stays inside its log line"
 
-STATUS=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: text/plain' --data-binary "$GOOD" "$URL/v1/bulletins")
+STATUS=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H 'Content-Type: text/plain' --data-binary "$GOOD" "$URL/v1/bulletins")
 [ "$STATUS" = 415 ] && ok "wrong content type: 415" || fail "wrong content type answered $STATUS"
 STATUS=$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/bulletins")
 [ "$STATUS" = 405 ] && ok "GET on bulletins: 405" || fail "GET on bulletins answered $STATUS"
@@ -45,11 +53,11 @@ STATUS=$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/nothing")
 
 # Half-sent: the headers promise 200 bytes, 20 arrive, then the client goes away.
 exec 3<>/dev/tcp/127.0.0.1/$HTTP_PORT
-printf 'POST /v1/bulletins HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{"text": "高明区气' >&3
+printf 'POST /v1/bulletins HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{"text": "高明区气' "$TOKEN" >&3
 exec 3>&-
 # Half-sent and left hanging: the server gives up on it (connection timeout) without accepting.
 exec 4<>/dev/tcp/127.0.0.1/$HTTP_PORT
-printf 'POST /v1/bulletins HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{"text"' >&4
+printf 'POST /v1/bulletins HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{"text"' "$TOKEN" >&4
 sleep 0.5
 
 post "$GOOD"

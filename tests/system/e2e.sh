@@ -3,6 +3,8 @@
 # Every shared bulletin to one or two towns at ten times real pace: endpoints in the target towns
 # play each one whole (length within 5 % of the rendered audio, no packet lost), endpoints
 # elsewhere play nothing, and a broadcast to one loudspeaker stays silent on its neighbour.
+# Warnings preempt what is below them (docs/arbitration.md): here they are posted from the
+# highest colour down, so that each plays whole; system/preempt.sh tests preemption itself.
 . "$(dirname "$0")/lib.sh" "$1" 18081 15081
 write_config 10.0
 start_headend
@@ -23,8 +25,15 @@ for town in "${!EP[@]}"; do start_endpoint "${EP[$town]}"; done
 start_endpoint "$NEIGHBOUR"
 sleep 0.3
 
+# The lift needs its warning active: 荷城街道 hears the issue first.
+post '{"text": "高明区气象台发布寒冷黄色预警信号。", "targets": ["荷城街道"], "repeat": 0}'
+[ "$STATUS" = 202 ] || fail "issuing cold yellow answered $STATUS $BODY"
+ORDER=( warning-forest-fire-red warning-hail-orange warning-rainstorm-orange
+	warning-thunderstorm-gale-yellow warning-cold-yellow-lift warning-typhoon-white
+	forecast-24h-1700 forecast-24h-1800 nowcast-0800 nowcast-0900 nowcast-1200 nowcast-1600 )
+
 declare -A EXPECT_S ID
-for name in "${!TARGETS[@]}"; do
+for name in "${ORDER[@]}"; do
 	file="$REPO/tests/data/bulletins/$name.txt"
 	tone=()
 	colour=${name%-lift}
@@ -52,6 +61,7 @@ line_of() { grep "^broadcast $2: " "$T/ep-$1.log"; }
 for town in "${!EP[@]}"; do
 	ep=${EP[$town]}
 	want=0
+	[ "$town" = 荷城街道 ] && want=1
 	for name in "${!TARGETS[@]}"; do
 		[ -n "${ID[$name]:-}" ] || continue
 		if [[ " ${TARGETS[$name]} " != *" $town "* ]]; then

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Shared by the system tests: a private directory, configs on loopback with the test's own ports,
-# the head-end and endpoints as real processes, and cleanup however the test ends.
+# the head-end and endpoints as real processes, and cleanup however the test ends. After
+# start_headend, TOKEN holds the operator token and every post() sends it; endpoints trust the
+# head-end's public key in $T/var/headend.pub.
 # Usage: . tests/system/lib.sh BUILD_DIR HTTP_PORT MULTICAST_PORT
 
 set -u
@@ -10,8 +12,10 @@ MC_PORT=$3
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/cx-test.XXXXXX")
 PIDS=()
+TOKEN=
 FAILED=0
 URL="http://127.0.0.1:$HTTP_PORT"
+CURL_TLS=()	# a test that configures HTTPS sets URL to https:// and puts --cacert FILE here
 
 cleanup() {
 	local pid
@@ -41,6 +45,8 @@ write_config() {
 	cat > "$T/headend.cfg" <<CFG
 state_dir = "$T/var";
 zones = "$REPO/etc/zones.csv";
+signals = "$REPO/etc/signals.cfg";
+schedule = "$REPO/etc/schedule.cfg";
 http: { address = "127.0.0.1"; port = $HTTP_PORT; max_body = 8192; };
 multicast: { interface = "127.0.0.1"; base = "239.192.0.0"; port = $MC_PORT; ttl = 0;
              pace = $pace; };
@@ -48,6 +54,7 @@ broadcast: { max_text = 2000; repeat_gap_ms = 1000; };
 CFG
 	cat > "$T/endpoint.cfg" <<CFG
 zones = "$REPO/etc/zones.csv";
+key = "$T/var/headend.pub";
 multicast: { interface = "127.0.0.1"; base = "239.192.0.0"; port = $MC_PORT; };
 silence_ms = 3000;
 CFG
@@ -57,7 +64,10 @@ start_headend() {
 	"$BUILD/headend" --config "$T/headend.cfg" > "$T/headend.log" 2>&1 &
 	PIDS+=($!)
 	for _ in $(seq 100); do
-		curl -s -o /dev/null "$URL/v1/status" && return 0
+		if curl -s "${CURL_TLS[@]}" -o /dev/null "$URL/v1/status"; then
+			TOKEN=$(cat "$T/var/operator.token")
+			return 0
+		fi
 		sleep 0.1
 	done
 	fail "head-end did not answer on $URL"
@@ -75,10 +85,10 @@ start_endpoint() {
 	EP_PID=$!
 }
 
-# post JSON: sets STATUS and BODY
+# post JSON [PATH]: sets STATUS and BODY; the request carries the operator token
 post() {
-	BODY=$(curl -s -o - -w '\n%{http_code}' -H 'Content-Type: application/json' \
-		--data-binary "$1" "$URL/v1/bulletins")
+	BODY=$(curl -s "${CURL_TLS[@]}" -o - -w '\n%{http_code}' -H 'Content-Type: application/json' \
+		-H "Authorization: Bearer $TOKEN" --data-binary "$1" "$URL${2:-/v1/bulletins}")
 	STATUS=${BODY##*$'\n'}
 	BODY=${BODY%$'\n'*}
 }
@@ -92,7 +102,7 @@ json_text() {
 wait_idle() {
 	local s
 	for _ in $(seq $(( $1 * 10 ))); do
-		s=$(curl -s "$URL/v1/status") || true
+		s=$(curl -s "${CURL_TLS[@]}" "$URL/v1/status") || true
 		if [ -n "$s" ] && [ "$(jq '(.playing|length)+(.queued|length)' <<< "$s")" = 0 ]; then
 			return 0
 		fi

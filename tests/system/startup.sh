@@ -23,11 +23,23 @@ refuse "syntax error" "bad.cfg:2: syntax error" "$(printf 'state_dir = "%s";\nht
 refuse "misspelt setting" "unknown setting http.prot" "http: { prot = 8080; };"
 refuse "port out of range" "http.port: 70000 is outside 1..65535" "http: { port = 70000; };"
 refuse "interface any" "multicast.interface: must be the unicast IPv4 address" 'multicast: { interface = "0.0.0.0"; };'
-refuse "base outside the scope" "multicast.base: must be 239.192.0.0" 'multicast: { base = "224.1.0.0"; };'
+refuse "base outside the scope" "multicast.base: must start a /14" 'multicast: { base = "224.1.0.0"; };'
 refuse "missing directory" "nowhere.csv" "$(printf 'state_dir = "%s/v";\nzones = "%s/nowhere.csv";' "$T" "$T")"
 refuse "unknown voice" "no such eSpeak-NG voice" "$(printf 'state_dir = "%s/v";\nzones = "%s/etc/zones.csv";\ntts: { voice = "no-such-voice"; };' "$T" "$REPO")"
 
+refuse "zones not a regular file" "/dev/zero: not a regular file" "$(printf 'state_dir = "%s/v";\nzones = "/dev/zero";' "$T")"
+mkfifo "$T/fifo.csv"
+refuse "zones a FIFO" "fifo.csv: not a regular file" "$(printf 'state_dir = "%s/v";\nzones = "%s/fifo.csv";' "$T" "$T")"
+mkdir -p "$T/damaged" && echo "twelve" > "$T/damaged/next-id"
+refuse "damaged id counter" "next-id is damaged" "$(printf 'state_dir = "%s/damaged";\nzones = "%s/etc/zones.csv";' "$T" "$REPO")"
+
 start_headend
+sed "s/port = $HTTP_PORT/port = $((HTTP_PORT + 100))/; s/port = $MC_PORT/port = $((MC_PORT + 100))/" \
+	"$T/headend.cfg" > "$T/shared-state.cfg"
+timeout 10 "$BUILD/headend" --config "$T/shared-state.cfg" > "$T/shared.log" 2>&1
+[ $? = 1 ] && grep -q "state directory $T/var is in use by another head-end" "$T/shared.log" &&
+	ok "a second head-end on the same state directory is refused" ||
+	fail "second head-end on the same state: $(cat "$T/shared.log")"
 sed "s/port = $MC_PORT/port = $((MC_PORT + 1))/; s|$T/var|$T/var2|" "$T/headend.cfg" > "$T/second.cfg"
 timeout 10 "$BUILD/headend" --config "$T/second.cfg" > "$T/second.log" 2>&1
 [ $? = 1 ] && grep -q "cannot listen on http://127.0.0.1:$HTTP_PORT" "$T/second.log" &&

@@ -72,7 +72,7 @@ static void test_shipped(void **state)
 	assert_int_equal(c.mc_port, 5004);
 	assert_int_equal(c.mc_ttl, 0);
 	assert_true(c.pace == 1.0);
-	assert_string_equal(c.voice, "cmn");
+	assert_string_equal(c.voice, "cmn-latn-pinyin");
 	assert_ptr_equal(c.tts.voice, c.voice);
 	assert_int_equal(c.tts.rate_wpm, 150);
 	assert_int_equal(c.tts.pitch, 50);
@@ -82,8 +82,16 @@ static void test_shipped(void **state)
 	assert_int_equal(c.tts.sentence_pause_ms, 400);
 	assert_int_equal(c.repeat_forecast, 0);
 	assert_int_equal(c.repeat_nowcast, 0);
-	assert_int_equal(c.repeat_warning, 1);
-	assert_int_equal(c.repeat_warning_red, 2);
+	assert_int_equal(c.expire[PROTO_KIND_FORECAST], 21600);
+	assert_int_equal(c.expire[PROTO_KIND_NOWCAST], 3600);
+	assert_int_equal(c.expire[PROTO_KIND_WARNING], 3600);
+	assert_int_equal(c.preempted, CONFIG_RESUME);
+	assert_string_equal(c.signals_path, "etc/signals.cfg");
+	assert_string_equal(c.schedule_path, "etc/schedule.cfg");
+	assert_string_equal(c.signals.types[8].name, "冰雹");
+	assert_int_equal(c.signals.types[8].colours, (1u << PROTO_COLOUR_ORANGE) |
+			 (1u << PROTO_COLOUR_RED));
+	assert_int_equal(c.signals.colours[PROTO_COLOUR_RED].repeat, 3);
 	assert_int_equal(c.repeat_gap_ms, 2000);
 	assert_int_equal(c.lead_ms, 200);
 }
@@ -103,7 +111,8 @@ static void test_shipped_is_default(void **state)
 	assert_int_equal(def.max_text, shipped.max_text);
 	assert_int_equal(def.mc_port, shipped.mc_port);
 	assert_int_equal(def.mc_ttl, shipped.mc_ttl);
-	assert_int_equal(def.repeat_warning_red, shipped.repeat_warning_red);
+	assert_memory_equal(def.expire, shipped.expire, sizeof(def.expire));
+	assert_int_equal(def.preempted, shipped.preempted);
 	assert_int_equal(def.lead_ms, shipped.lead_ms);
 	assert_int_equal(def.tts.bitrate, shipped.tts.bitrate);
 	assert_int_equal(def.tts.pitch, shipped.tts.pitch);
@@ -141,7 +150,8 @@ static void test_accepted(void **state)
 	write_cfg("http: { max_body = 65536L; port = 1; };\n"
 		  "multicast: { base = \"239.192.0.0\"; interface = \"192.0.2.10\"; pace = 50;\n"
 		  "  ttl = 32; port = 65535; };\n"
-		  "broadcast: { max_text = 16L; repeat_warning_red = 10; lead_ms = 0; };\n"
+		  "broadcast: { max_text = 16L; expire_warning = 60; lead_ms = 0;\n"
+		  "  preempted = \"drop\"; };\n"
 		  "tts: { voice = \"cmn-latn-pinyin\"; bitrate = 6000; };\n");
 	if (config_load(&c, cfg_path, err, sizeof(err)))
 		fail_msg("%s", err);
@@ -153,7 +163,8 @@ static void test_accepted(void **state)
 	assert_int_equal(c.mc_ttl, 32);
 	assert_int_equal(c.mc_port, 65535);
 	assert_int_equal(c.max_text, 16);
-	assert_int_equal(c.repeat_warning_red, 10);
+	assert_int_equal(c.expire[PROTO_KIND_WARNING], 60);
+	assert_int_equal(c.preempted, CONFIG_DROP);
 	assert_int_equal(c.lead_ms, 0);
 	assert_string_equal(c.tts.voice, "cmn-latn-pinyin");
 	assert_int_equal(c.tts.bitrate, 6000);
@@ -202,12 +213,14 @@ static void test_refused(void **state)
 		  "4: unknown setting http.prot" },
 		{ "multicast: { ttl = 1; };\ntts: {\n voice = \"cmn\";\n speed = 3; };\n",
 		  "4: unknown setting tts.speed" },
-		{ "\n\nbroadcast: { max_body = 10; };\n", "3: unknown setting broadcast.max_body" },
+		{ "\n\nbroadcast: { max_body = 10; };\n",
+		  "3: unknown setting broadcast.max_body" },
 		/* types */
 		{ "http: {\n  port = \"8080\";\n};\n", "2: http.port: must be an integer" },
 		{ "multicast: { ttl = 1.0; };\n", "1: multicast.ttl: must be an integer" },
-		{ "broadcast: { repeat_warning = true; };\n",
-		  "1: broadcast.repeat_warning: must be an integer" },
+		{ "broadcast: { expire_warning = true; };\n",
+		  "1: broadcast.expire_warning: must be an integer" },
+		{ "broadcast: { preempted = 1; };\n", "1: broadcast.preempted: must be a string" },
 		{ "tts: { bitrate = 24000L; };\n", "1: tts.bitrate: must be an integer" },
 		{ "\nstate_dir = 5;\n", "2: state_dir: must be a string" },
 		{ "tts: { voice = [\"cmn\"]; };\n", "1: tts.voice: must be a string" },
@@ -239,8 +252,12 @@ static void test_refused(void **state)
 		  "1: broadcast.repeat_forecast: 11 is outside 0..10" },
 		{ "broadcast: { repeat_nowcast = -1; };\n",
 		  "1: broadcast.repeat_nowcast: -1 is outside 0..10" },
-		{ "broadcast: { repeat_warning_red = 11; };\n",
-		  "1: broadcast.repeat_warning_red: 11 is outside 0..10" },
+		{ "broadcast: { expire_nowcast = 59; };\n",
+		  "1: broadcast.expire_nowcast: 59 is outside 60..604800" },
+		{ "broadcast: { preempted = \"pause\"; };\n",
+		  "1: broadcast.preempted: must be \"resume\", \"restart\" or \"drop\"" },
+		{ "signals = \"/nonexistent/signals.cfg\";\n",
+		  "1: signals: /nonexistent/signals.cfg: cannot read the file" },
 		{ "broadcast: { repeat_gap_ms = 60001; };\n",
 		  "1: broadcast.repeat_gap_ms: 60001 is outside 0..60000" },
 		{ "broadcast: { lead_ms = 10001; };\n",
@@ -264,7 +281,8 @@ static void test_refused(void **state)
 		{ "multicast: { pace = 50.01; };\n",
 		  "1: multicast.pace: must be within 1.0..50.0" },
 		{ "multicast: { pace = 51; };\n", "1: multicast.pace: must be within 1.0..50.0" },
-		{ "multicast: { pace = -1.0; };\n", "1: multicast.pace: must be within 1.0..50.0" },
+		{ "multicast: { pace = -1.0; };\n",
+		  "1: multicast.pace: must be within 1.0..50.0" },
 	};
 	char err[ERR_MAX], expect[ERR_MAX];
 

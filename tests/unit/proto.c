@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Unit tests of proto/: RTP and control packets packed and parsed back, byte for byte against
- * the worked example of docs/protocol.md, every malformed packet refused, and the address test
- * an endpoint applies. Random sweeps print their seed; set CX_SEED to repeat one. */
+/* Unit tests of proto/: RTP and version 2 control packets packed and parsed back, byte for byte
+ * against the worked example of docs/protocol.md (signature included), every malformed packet
+ * refused, and the address test an endpoint applies. Signature checks and replay windows are
+ * tests/unit/verify.c's. Random sweeps print their seed; set CX_SEED to repeat one. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,29 +15,54 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sodium.h>
 
 #include "proto/proto.h"
+#include "proto/sign.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define YANGHE 440608101ull		/* 杨和镇 */
 #define MINGCHENG 440608102ull		/* 明城镇 */
 #define ANY_ERROR (-1)			/* a table row that only needs the packet refused */
 
-/* The START of docs/protocol.md: hail orange, issued, to 杨和镇 and 明城镇. */
+#define BODY PROTO_ENVELOPE			/* where a START's body begins */
+#define TARGETS (BODY + PROTO_BROADCAST_BODY)	/* and its targets */
+#define EXAMPLE_KEY_ID 0x9d24e2eeu		/* of the example key, seed 00 01 .. 1f */
+
+/* The START of docs/protocol.md: hail orange, issued, to 杨和镇 and 明城镇, signed with the
+ * example key. */
 static const unsigned char example_start[] = {
-	0xcc, 0x58, 0x01, 0x01, 0x00, 0x00, 0x00, 0x2a,
+	0xcc, 0x58, 0x02, 0x01, 0x9d, 0x24, 0xe2, 0xee,
+	0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x04, 0xd2,
 	0x00, 0x00, 0x01, 0x46, 0x13, 0x35, 0x52, 0x00,
-	0x03, 0x09, 0x04, 0x01, 0x5b, 0xa0, 0x00, 0x00,
-	0xbb, 0x40, 0xe6, 0x4d, 0x00, 0x00, 0x0a, 0xc9,
-	0x02, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x2a, 0x03, 0x09, 0x04, 0x01,
+	0x5b, 0xa0, 0x00, 0x00, 0xbb, 0x40, 0xe6, 0x4d,
+	0x00, 0x00, 0x0a, 0xc9, 0x02, 0x00, 0x00, 0x00,
 	0x00, 0x00, 0x00, 0x00, 0x1a, 0x43, 0x25, 0x65,
 	0x00, 0x00, 0x00, 0x00, 0x1a, 0x43, 0x25, 0x66,
+	0x21, 0xe7, 0x69, 0xe8, 0x1c, 0x3d, 0x4c, 0xee,
+	0x9a, 0x01, 0xa8, 0x08, 0x8a, 0xf4, 0x5f, 0x57,
+	0x41, 0xf7, 0x66, 0xde, 0x22, 0xd7, 0x2d, 0xd1,
+	0x56, 0x8b, 0xa7, 0xc7, 0xb3, 0xbd, 0x56, 0xc3,
+	0x3e, 0x73, 0x6a, 0xc5, 0x0e, 0x7d, 0xa8, 0x74,
+	0x32, 0x16, 0x27, 0x4e, 0xe2, 0x58, 0xc9, 0x85,
+	0x5e, 0xfb, 0xa4, 0x8c, 0xa8, 0xfb, 0x82, 0x28,
+	0x6e, 0x15, 0x92, 0x92, 0xb4, 0x6c, 0xcd, 0x05,
 };
+
+/* Bytes of a START or END with n targets, signature included. */
+static size_t broadcast_len(unsigned n)
+{
+	return TARGETS + 8u * n + PROTO_SIGNATURE;
+}
 
 static void example_control(struct proto_control *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->type = PROTO_START;
+	c->key_id = EXAMPLE_KEY_ID;
+	c->epoch = 7;
+	c->serial = 1234;
 	c->broadcast = 42;
 	c->sent_ms = 1400481600000ull;	/* 2014-05-19 14:40 in Guangdong */
 	c->kind = PROTO_KIND_WARNING;
@@ -242,6 +268,9 @@ static void test_classify(void **state)
 static void assert_control_equal(const struct proto_control *a, const struct proto_control *b)
 {
 	assert_int_equal(a->type, b->type);
+	assert_int_equal(a->key_id, b->key_id);
+	assert_int_equal(a->epoch, b->epoch);
+	assert_int_equal(a->serial, b->serial);
 	assert_int_equal(a->broadcast, b->broadcast);
 	assert_true(a->sent_ms == b->sent_ms);
 	assert_int_equal(a->kind, b->kind);
@@ -259,12 +288,23 @@ static void assert_control_equal(const struct proto_control *a, const struct pro
 static void test_control_example(void **state)
 {
 	struct proto_control c, out;
-	unsigned char buf[PROTO_MAX_PACKET];
+	unsigned char buf[PROTO_MAX_PACKET], seed[PROTO_SEED], pk[PROTO_PUBLIC_KEY];
+	unsigned char sk[PROTO_SECRET_KEY];
 	size_t n;
+
+	for (unsigned i = 0; i < sizeof(seed); i++)
+		seed[i] = (unsigned char)i;
+	assert_int_equal(proto_crypto_init(), 0);
+	crypto_sign_seed_keypair(pk, sk, seed);
+	assert_int_equal(proto_key_id(pk), EXAMPLE_KEY_ID);
 
 	example_control(&c);
 	n = proto_control_pack(&c, buf, sizeof(buf));
 	assert_int_equal(n, sizeof(example_start));
+	assert_memory_equal(buf, example_start, sizeof(example_start) - PROTO_SIGNATURE);
+	for (size_t i = n - PROTO_SIGNATURE; i < n; i++)
+		assert_int_equal(buf[i], 0);
+	proto_sign(buf, n, sk);
 	assert_memory_equal(buf, example_start, sizeof(example_start));
 
 	assert_int_equal(proto_control_parse(example_start, sizeof(example_start), &out),
@@ -302,7 +342,9 @@ static void test_control_round_trip(void **state)
 
 	for (size_t i = 0; i < N(rows); i++) {
 		struct proto_control c = {
-			.type = rows[i].type, .broadcast = (uint32_t)(i + 1) * 0x01020304u,
+			.type = rows[i].type, .key_id = 0xfedcba98u - (uint32_t)i,
+			.epoch = (uint32_t)i + 1, .serial = 0xffffffffu - (uint32_t)i,
+			.broadcast = (uint32_t)(i + 1) * 0x01020304u,
 			.sent_ms = 1733302800000ull + i, .kind = rows[i].kind,
 			.signal = rows[i].signal, .colour = (enum proto_colour)rows[i].colour,
 			.action = (enum proto_action)rows[i].action, .seq = rows[i].seq,
@@ -313,14 +355,21 @@ static void test_control_round_trip(void **state)
 		size_t n;
 
 		memcpy(c.targets, rows[i].targets, sizeof(rows[i].targets));
+		if (rows[i].type == PROTO_KEEPALIVE)
+			c.broadcast = 0;	/* a KEEPALIVE has no body */
 		n = proto_control_pack(&c, buf, sizeof(buf));
-		assert_int_equal(n, PROTO_CONTROL_HEADER + 8u * rows[i].n_targets);
 		assert_int_equal(buf[0], 0xcc);
 		assert_int_equal(buf[1], 0x58);
-		assert_int_equal(buf[2], 1);
+		assert_int_equal(buf[2], 2);
 		assert_int_equal(buf[3], rows[i].type);
-		assert_int_equal(buf[22] | buf[23] | buf[33] | buf[34] | buf[35], 0);
-		assert_int_equal(buf[32], rows[i].n_targets);
+		if (rows[i].type == PROTO_KEEPALIVE) {
+			assert_int_equal(n, PROTO_ENVELOPE + PROTO_SIGNATURE);
+		} else {
+			assert_int_equal(n, broadcast_len(rows[i].n_targets));
+			assert_int_equal(buf[BODY + 10] | buf[BODY + 11] | buf[BODY + 21] |
+					 buf[BODY + 22] | buf[BODY + 23], 0);
+			assert_int_equal(buf[BODY + 20], rows[i].n_targets);
+		}
 		assert_int_equal(proto_classify(buf, n), PROTO_PACKET_CONTROL);
 
 		memset(&out, 0xa5, sizeof(out));
@@ -341,13 +390,61 @@ static void test_control_max_targets(void **state)
 	for (unsigned i = 0; i < PROTO_MAX_TARGETS; i++)
 		c.targets[i] = 440608101201001ull + i;
 	n = proto_control_pack(&c, buf, sizeof(buf));
-	assert_int_equal(n, PROTO_CONTROL_HEADER + 8 * PROTO_MAX_TARGETS);
+	assert_int_equal(n, broadcast_len(PROTO_MAX_TARGETS));
 	assert_true(n <= PROTO_MAX_PACKET);
 	assert_int_equal(proto_control_parse(buf, n, &out), PROTO_OK);
 	assert_control_equal(&out, &c);
 
 	assert_int_equal(proto_control_pack(&c, buf, n - 1), 0);
-	assert_int_equal(proto_control_pack(&c, buf, PROTO_CONTROL_HEADER), 0);
+	assert_int_equal(proto_control_pack(&c, buf, TARGETS), 0);
+}
+
+/* MANIFEST and KEY, the packets version 2 adds, at their limits. */
+static void test_control_manifest_key(void **state)
+{
+	struct proto_control c, out;
+	unsigned char buf[PROTO_MAX_PACKET];
+	size_t n;
+
+	memset(&c, 0, sizeof(c));
+	c.type = PROTO_MANIFEST;
+	c.key_id = EXAMPLE_KEY_ID;
+	c.epoch = 7;
+	c.serial = 1235;
+	c.sent_ms = 1400481600020ull;
+	c.broadcast = 42;
+	c.seq = 65530;		/* the list runs across the wrap */
+	c.n_hashes = PROTO_MANIFEST_MAX;
+	for (unsigned i = 0; i < PROTO_MANIFEST_MAX; i++)
+		memset(c.hashes[i], (int)i + 1, PROTO_HASH);
+	n = proto_control_pack(&c, buf, sizeof(buf));
+	assert_int_equal(n, PROTO_ENVELOPE + PROTO_MANIFEST_BODY + 16 * 50 + PROTO_SIGNATURE);
+	assert_int_equal(n, 896);
+	assert_int_equal(proto_control_parse(buf, n, &out), PROTO_OK);
+	assert_int_equal(out.broadcast, 42);
+	assert_int_equal(out.seq, 65530);
+	assert_int_equal(out.n_hashes, 50);
+	assert_memory_equal(out.hashes, c.hashes, sizeof(c.hashes));
+
+	c.n_hashes = 0;
+	assert_int_equal(proto_control_pack(&c, buf, sizeof(buf)), 0);
+	c.n_hashes = PROTO_MANIFEST_MAX + 1;
+	assert_int_equal(proto_control_pack(&c, buf, sizeof(buf)), 0);
+
+	memset(&c, 0, sizeof(c));
+	c.type = PROTO_KEY;
+	c.key_id = EXAMPLE_KEY_ID;
+	c.epoch = 7;
+	c.serial = 1236;
+	c.new_key_id = 0x01020304u;
+	memset(c.new_key, 0xab, sizeof(c.new_key));
+	n = proto_control_pack(&c, buf, sizeof(buf));
+	assert_int_equal(n, 124);
+	assert_int_equal(proto_control_parse(buf, n, &out), PROTO_OK);
+	assert_int_equal(out.new_key_id, 0x01020304u);
+	assert_memory_equal(out.new_key, c.new_key, sizeof(c.new_key));
+	assert_int_equal(proto_control_parse(buf, n - 1, &out), PROTO_ERR_SHORT);
+	assert_int_equal(proto_control_parse(buf, n + 1, &out), PROTO_ERR_LENGTH);
 }
 
 /* Packets the head-end must never build, whatever the caller passes. */
@@ -359,7 +456,8 @@ static void test_control_pack_refuses(void **state)
 		uint64_t target;
 	} rows[] = {
 		{ "type 0", 0, 3, 9, 4, 1, 2, YANGHE },
-		{ "type 4", 4, 3, 9, 4, 1, 2, YANGHE },
+		{ "type 6", 6, 3, 9, 4, 1, 2, YANGHE },
+		{ "MANIFEST without hashes", PROTO_MANIFEST, 3, 9, 4, 1, 2, YANGHE },
 		{ "START of kind 0", PROTO_START, 0, 0, 0, 0, 2, YANGHE },
 		{ "kind 4", PROTO_START, 4, 0, 0, 0, 2, YANGHE },
 		{ "signal 11", PROTO_START, 3, 11, 4, 1, 2, YANGHE },
@@ -375,6 +473,7 @@ static void test_control_pack_refuses(void **state)
 		{ "a sixteen-digit target", PROTO_START, 3, 9, 4, 1, 2, 4406081012060010ull },
 	};
 	unsigned char buf[PROTO_MAX_PACKET];
+	struct proto_control c0;
 
 	for (size_t i = 0; i < N(rows); i++) {
 		struct proto_control c;
@@ -392,6 +491,14 @@ static void test_control_pack_refuses(void **state)
 		if (proto_control_pack(&c, buf, sizeof(buf)) != 0)
 			fail_msg("%s: packed although the parser refuses it", rows[i].what);
 	}
+
+	/* epoch and serial 0 mean "never set": the head-end numbers from 1 */
+	example_control(&c0);
+	c0.epoch = 0;
+	assert_int_equal(proto_control_pack(&c0, buf, sizeof(buf)), 0);
+	example_control(&c0);
+	c0.serial = 0;
+	assert_int_equal(proto_control_pack(&c0, buf, sizeof(buf)), 0);
 }
 
 /* Every prefix of a valid packet is refused as short, whatever the length. */
@@ -412,22 +519,24 @@ static void test_control_truncated(void **state)
 	for (unsigned i = 0; i < PROTO_MAX_TARGETS; i++)
 		c.targets[i] = 440608103206001ull + i;
 	full = proto_control_pack(&c, buf, sizeof(buf));
-	assert_int_equal(full, 36 + 8 * 128);
+	assert_int_equal(full, 48 + 8 * 128 + 64);
 	for (size_t len = 0; len < full; len++)
 		if (proto_control_parse(buf, len, &out) != PROTO_ERR_SHORT)
 			fail_msg("START of 128 targets cut to %zu bytes not refused", len);
 
 	memset(&c, 0, sizeof(c));
 	c.type = PROTO_KEEPALIVE;
+	c.epoch = 1;
+	c.serial = 1;
 	full = proto_control_pack(&c, buf, sizeof(buf));
-	assert_int_equal(full, PROTO_CONTROL_HEADER);
+	assert_int_equal(full, PROTO_ENVELOPE + PROTO_SIGNATURE);
 	for (size_t len = 0; len < full; len++)
 		if (proto_control_parse(buf, len, &out) != PROTO_ERR_SHORT)
 			fail_msg("KEEPALIVE cut to %zu bytes not refused", len);
 }
 
 /* One change to the example START per row: a byte set, the length changed, or a target
- * replaced. */
+ * replaced. The parser does not look at the signature, so none of these is refused for it. */
 static void test_control_malformed(void **state)
 {
 	static const struct {
@@ -442,31 +551,38 @@ static void test_control_malformed(void **state)
 		{ "second magic byte", 1, 0x59, 0, -1, 0, PROTO_ERR_MAGIC },
 		{ "magic of RTP", 0, 0x80, 0, -1, 0, PROTO_ERR_MAGIC },
 		{ "version 0", 2, 0, 0, -1, 0, PROTO_ERR_VERSION },
-		{ "version 2", 2, 2, 0, -1, 0, PROTO_ERR_VERSION },
+		{ "version 1, unsigned", 2, 1, 0, -1, 0, PROTO_ERR_VERSION },
+		{ "version 3", 2, 3, 0, -1, 0, PROTO_ERR_VERSION },
 		{ "version 255", 2, 255, 0, -1, 0, PROTO_ERR_VERSION },
 		{ "type 0", 3, 0, 0, -1, 0, PROTO_ERR_TYPE },
-		{ "type 4", 3, 4, 0, -1, 0, PROTO_ERR_TYPE },
+		{ "type 6", 3, 6, 0, -1, 0, PROTO_ERR_TYPE },
 		{ "type 255", 3, 255, 0, -1, 0, PROTO_ERR_TYPE },
-		{ "n_targets 3 for two", 32, 3, 0, -1, 0, PROTO_ERR_SHORT },
-		{ "n_targets 0 for two", 32, 0, 0, -1, 0, ANY_ERROR },
-		{ "n_targets 1 for two", 32, 1, 0, -1, 0, ANY_ERROR },
-		{ "n_targets 255 for two", 32, 255, 0, -1, 0, PROTO_ERR_SHORT },
-		{ "one trailing byte", -1, 0, 1, -1, 0, ANY_ERROR },
-		{ "a trailing target", -1, 0, 8, -1, 0, ANY_ERROR },
-		{ "reserved byte 22", 22, 1, 0, -1, 0, PROTO_ERR_FIELD },
-		{ "reserved byte 23", 23, 0x80, 0, -1, 0, PROTO_ERR_FIELD },
-		{ "reserved byte 33", 33, 1, 0, -1, 0, PROTO_ERR_FIELD },
-		{ "reserved byte 34", 34, 0x40, 0, -1, 0, PROTO_ERR_FIELD },
-		{ "reserved byte 35", 35, 0xff, 0, -1, 0, PROTO_ERR_FIELD },
-		{ "START of kind 0", 16, 0, 0, -1, 0, PROTO_ERR_FIELD },
-		{ "kind 4", 16, 4, 0, -1, 0, PROTO_ERR_FIELD },
-		{ "kind 255", 16, 255, 0, -1, 0, PROTO_ERR_FIELD },
-		{ "signal 11", 17, 11, 0, -1, 0, PROTO_ERR_FIELD },
-		{ "signal 255", 17, 255, 0, -1, 0, PROTO_ERR_FIELD },
-		{ "colour 6", 18, 6, 0, -1, 0, PROTO_ERR_FIELD },
-		{ "colour 255", 18, 255, 0, -1, 0, PROTO_ERR_FIELD },
-		{ "action 4", 19, 4, 0, -1, 0, PROTO_ERR_FIELD },
-		{ "action 255", 19, 255, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "a START read as KEEPALIVE", 3, PROTO_KEEPALIVE, 0, -1, 0, PROTO_ERR_LENGTH },
+		{ "a START read as MANIFEST", 3, PROTO_MANIFEST, 0, -1, 0, ANY_ERROR },
+		{ "a START read as KEY", 3, PROTO_KEY, 0, -1, 0, PROTO_ERR_LENGTH },
+		{ "epoch 0", 11, 0, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "n_targets 3 for two", BODY + 20, 3, 0, -1, 0, PROTO_ERR_SHORT },
+		{ "n_targets 0 for two", BODY + 20, 0, 0, -1, 0, ANY_ERROR },
+		{ "n_targets 1 for two", BODY + 20, 1, 0, -1, 0, ANY_ERROR },
+		{ "n_targets 255 for two", BODY + 20, 255, 0, -1, 0, PROTO_ERR_SHORT },
+		{ "one trailing byte", -1, 0, 1, -1, 0, PROTO_ERR_LENGTH },
+		{ "a trailing target", -1, 0, 8, -1, 0, PROTO_ERR_LENGTH },
+		{ "one byte short", -1, 0, -1, -1, 0, PROTO_ERR_SHORT },
+		{ "no signature", -1, 0, -64, -1, 0, PROTO_ERR_SHORT },
+		{ "reserved byte 34", BODY + 10, 1, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "reserved byte 35", BODY + 11, 0x80, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "reserved byte 45", BODY + 21, 1, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "reserved byte 46", BODY + 22, 0x40, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "reserved byte 47", BODY + 23, 0xff, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "START of kind 0", BODY + 4, 0, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "kind 4", BODY + 4, 4, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "kind 255", BODY + 4, 255, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "signal 11", BODY + 5, 11, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "signal 255", BODY + 5, 255, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "colour 6", BODY + 6, 6, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "colour 255", BODY + 6, 255, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "action 4", BODY + 7, 4, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "action 255", BODY + 7, 255, 0, -1, 0, PROTO_ERR_FIELD },
 		{ "target 0", -1, 0, 0, 0, 0, PROTO_ERR_FIELD },
 		{ "five digits", -1, 0, 0, 1, 99999, PROTO_ERR_FIELD },
 		{ "seven digits", -1, 0, 0, 0, 4406081, PROTO_ERR_FIELD },
@@ -477,7 +593,6 @@ static void test_control_malformed(void **state)
 		{ "fourteen digits", -1, 0, 0, 1, 44060810120600ull, PROTO_ERR_FIELD },
 		{ "sixteen digits", -1, 0, 0, 0, 4406081012060010ull, PROTO_ERR_FIELD },
 		{ "largest u64", -1, 0, 0, 1, UINT64_MAX, PROTO_ERR_FIELD },
-		{ "KEEPALIVE with targets", 3, PROTO_KEEPALIVE, 0, -1, 0, PROTO_ERR_FIELD },
 	};
 	unsigned char buf[sizeof(example_start) + 8];
 	struct proto_control out;
@@ -489,12 +604,14 @@ static void test_control_malformed(void **state)
 		memset(buf, 0, sizeof(buf));
 		memcpy(buf, example_start, sizeof(example_start));
 		if (rows[i].len_delta == 8)
-			memcpy(buf + sizeof(example_start), example_start + 36, 8);
+			memcpy(buf + sizeof(example_start), example_start + TARGETS, 8);
 		if (rows[i].offset >= 0)
 			buf[rows[i].offset] = (unsigned char)rows[i].value;
+		if (rows[i].offset == 11)
+			buf[8] = buf[9] = buf[10] = 0;
 		if (rows[i].target >= 0)
 			for (int b = 0; b < 8; b++)
-				buf[36 + 8 * rows[i].target + b] =
+				buf[TARGETS + 8 * rows[i].target + b] =
 					(unsigned char)(rows[i].code >> (56 - 8 * b));
 
 		r = proto_control_parse(buf, len, &out);
@@ -506,31 +623,46 @@ static void test_control_malformed(void **state)
 /* Type-specific rules on packets of their own length. */
 static void test_control_type_rules(void **state)
 {
-	unsigned char buf[PROTO_CONTROL_HEADER + 8];
+	unsigned char buf[PROTO_MAX_PACKET];
 	struct proto_control out;
+	size_t manifest = PROTO_ENVELOPE + PROTO_MANIFEST_BODY + PROTO_HASH + PROTO_SIGNATURE;
 
-	/* START and END of 36 bytes: a broadcast addressed to nobody */
-	memcpy(buf, example_start, PROTO_CONTROL_HEADER);
-	buf[32] = 0;
-	assert_int_equal(proto_control_parse(buf, PROTO_CONTROL_HEADER, &out), PROTO_ERR_FIELD);
-	buf[3] = PROTO_END;
-	assert_int_equal(proto_control_parse(buf, PROTO_CONTROL_HEADER, &out), PROTO_ERR_FIELD);
-
-	/* KEEPALIVE: kind 0 and no targets, nothing else */
+	/* START and END without targets: a broadcast addressed to nobody */
 	memset(buf, 0, sizeof(buf));
-	buf[0] = 0xcc;
-	buf[1] = 0x58;
-	buf[2] = 1;
+	memcpy(buf, example_start, TARGETS);
+	buf[BODY + 20] = 0;
+	assert_int_equal(proto_control_parse(buf, broadcast_len(0), &out), PROTO_ERR_FIELD);
+	buf[3] = PROTO_END;
+	assert_int_equal(proto_control_parse(buf, broadcast_len(0), &out), PROTO_ERR_FIELD);
+
+	/* KEEPALIVE: the envelope and a signature, nothing else */
 	buf[3] = PROTO_KEEPALIVE;
-	assert_int_equal(proto_control_parse(buf, PROTO_CONTROL_HEADER, &out), PROTO_OK);
+	assert_int_equal(proto_control_parse(buf, PROTO_ENVELOPE + PROTO_SIGNATURE, &out),
+			 PROTO_OK);
 	assert_int_equal(out.type, PROTO_KEEPALIVE);
 	assert_int_equal(out.n_targets, 0);
-	buf[16] = PROTO_KIND_FORECAST;
-	assert_int_equal(proto_control_parse(buf, PROTO_CONTROL_HEADER, &out), PROTO_ERR_FIELD);
-	buf[16] = 0;
-	buf[32] = 1;
-	memcpy(buf + 36, example_start + 36, 8);
-	assert_int_equal(proto_control_parse(buf, sizeof(buf), &out), PROTO_ERR_FIELD);
+	assert_int_equal(out.serial, 1234);
+	assert_int_equal(proto_control_parse(buf, PROTO_ENVELOPE + PROTO_SIGNATURE + 1, &out),
+			 PROTO_ERR_LENGTH);
+
+	/* MANIFEST: 1..50 hashes, byte 31 reserved */
+	memset(buf + BODY, 0, sizeof(buf) - BODY);
+	buf[3] = PROTO_MANIFEST;
+	buf[BODY + 6] = 1;
+	assert_int_equal(proto_control_parse(buf, manifest, &out), PROTO_OK);
+	buf[BODY + 7] = 1;
+	assert_int_equal(proto_control_parse(buf, manifest, &out), PROTO_ERR_FIELD);
+	buf[BODY + 7] = 0;
+	buf[BODY + 6] = 0;
+	assert_int_equal(proto_control_parse(buf, manifest - PROTO_HASH, &out), PROTO_ERR_FIELD);
+	buf[BODY + 6] = 51;
+	assert_int_equal(proto_control_parse(buf, manifest + 50 * PROTO_HASH, &out),
+			 PROTO_ERR_FIELD);
+
+	/* KEY: exactly a key id and a public key */
+	buf[3] = PROTO_KEY;
+	assert_int_equal(proto_control_parse(buf, 124, &out), PROTO_OK);
+	assert_int_equal(proto_control_parse(buf, 123, &out), PROTO_ERR_SHORT);
 }
 
 static int valid_code(uint64_t v)
@@ -541,30 +673,41 @@ static int valid_code(uint64_t v)
 }
 
 /* What any accepted packet must satisfy, so a receiver can index tables by these fields. */
-static void check_ranges(const struct proto_control *c, size_t len)
+static int control_sane(const struct proto_control *c, size_t len)
 {
-	assert_in_range(c->type, PROTO_START, PROTO_KEEPALIVE);
-	assert_in_range(c->signal, 0, 10);
-	assert_in_range(c->colour, PROTO_COLOUR_NONE, PROTO_COLOUR_RED);
-	assert_in_range(c->action, PROTO_ACTION_NONE, PROTO_ACTION_LIFT);
-	assert_in_range(c->n_targets, 0, PROTO_MAX_TARGETS);
-	assert_int_equal(len, PROTO_CONTROL_HEADER + 8u * c->n_targets);
-	if (c->type == PROTO_KEEPALIVE) {
-		assert_int_equal(c->kind, 0);
-		assert_int_equal(c->n_targets, 0);
-	} else {
-		assert_in_range(c->kind, PROTO_KIND_FORECAST, PROTO_KIND_WARNING);
-		assert_in_range(c->n_targets, 1, PROTO_MAX_TARGETS);
+	if (c->epoch == 0 || c->serial == 0)
+		return 0;
+	switch (c->type) {
+	case PROTO_KEEPALIVE:
+		return len == 88 && c->kind == 0 && c->n_targets == 0;
+	case PROTO_KEY:
+		return len == 124;
+	case PROTO_MANIFEST:
+		return c->n_hashes >= 1 && c->n_hashes <= PROTO_MANIFEST_MAX &&
+		       len == 96u + PROTO_HASH * c->n_hashes;
+	case PROTO_START:
+	case PROTO_END:
+		break;
+	default:
+		return 0;
 	}
+	if (c->signal > 10 || c->colour > PROTO_COLOUR_RED || c->action > PROTO_ACTION_LIFT ||
+	    c->kind < PROTO_KIND_FORECAST || c->kind > PROTO_KIND_WARNING ||
+	    c->n_targets < 1 || c->n_targets > PROTO_MAX_TARGETS ||
+	    len != broadcast_len(c->n_targets))
+		return 0;
 	for (unsigned i = 0; i < c->n_targets; i++)
-		assert_true(valid_code(c->targets[i]));
+		if (!valid_code(c->targets[i]))
+			return 0;
+	return 1;
 }
 
-/* Each of the 416 bits of the example flipped alone: refused, or accepted with every field in
- * range. Bits of the header bytes that have one legal value must always be refused. */
+/* Each of the 1,024 bits of the example flipped alone: refused, or accepted with every field
+ * in range. Bits of the bytes that have one legal value must always be refused. */
 static void test_bit_flip_sweep(void **state)
 {
-	static const int fixed[] = { 0, 1, 2, 22, 23, 32, 33, 34, 35 };
+	static const int fixed[] = { 0, 1, 2, BODY + 10, BODY + 11, BODY + 20, BODY + 21,
+				     BODY + 22, BODY + 23 };
 	unsigned char buf[sizeof(example_start)];
 	size_t accepted = 0;
 
@@ -581,23 +724,14 @@ static void test_bit_flip_sweep(void **state)
 		if (r != PROTO_OK)
 			continue;
 		accepted++;
-		check_ranges(&out, sizeof(buf));
+		if (!control_sane(&out, sizeof(buf)))
+			fail_msg("flip of bit %zu in byte %zu accepted out of range", bit % 8,
+				 bit / 8);
 	}
 
-	/* the id, clock, seq, timestamp and frames take any value: 4+8+2+4+4 bytes */
-	assert_true(accepted >= 8 * 22);
-}
-
-static int control_sane(const struct proto_control *c, size_t len)
-{
-	if (c->type < PROTO_START || c->type > PROTO_KEEPALIVE || c->signal > 10 ||
-	    c->colour > PROTO_COLOUR_RED || c->action > PROTO_ACTION_LIFT ||
-	    c->n_targets > PROTO_MAX_TARGETS || len != 36u + 8u * c->n_targets)
-		return 0;
-	for (unsigned i = 0; i < c->n_targets; i++)
-		if (!valid_code(c->targets[i]))
-			return 0;
-	return 1;
+	/* key id, epoch, serial, clock, id, seq, timestamp, frames and the signature take any
+	 * value: 4+4+4+8+4+2+4+4+64 bytes (the signature is tests/unit/verify.c's) */
+	assert_true(accepted >= 8 * 98);
 }
 
 /* Random bytes and random mutations of the example through both parsers. */
@@ -608,18 +742,21 @@ static void test_random_sweep(void **state)
 
 	srand(seed);
 	for (int round = 0; round < 20000; round++) {
-		size_t len = (size_t)rand() % 80;
+		size_t len = (size_t)rand() % 200;
 		struct proto_control c;
 		struct proto_rtp r;
 
 		if (round % 2) {
 			for (size_t i = 0; i < len; i++)
 				buf[i] = (unsigned char)rand();
+			if (round % 4 == 1 && len >= 4)
+				memcpy(buf, example_start, 4);
 		} else {
 			memcpy(buf, example_start, sizeof(example_start));
 			len = sizeof(example_start) - (size_t)(rand() % 3 == 0) * (rand() % 8);
 			for (int k = rand() % 4; k >= 0; k--)
-				buf[(size_t)rand() % sizeof(example_start)] = (unsigned char)rand();
+				buf[(size_t)rand() % sizeof(example_start)] =
+					(unsigned char)rand();
 		}
 		if (proto_control_parse(buf, len, &c) == PROTO_OK && !control_sane(&c, len))
 			fail_msg("seed %u round %d: accepted a bad control packet", seed, round);
@@ -716,7 +853,7 @@ static void test_names(void **state)
 }
 
 /* A count byte above 128 with a length to match: 129..255 codes do not fit the struct, so the
- * parser must refuse before storing any of them. The guard sits right after targets[]. */
+ * parser must refuse before storing any of them. The guard sits right after the struct. */
 static void test_control_too_many_targets(void **state)
 {
 	static struct {
@@ -724,22 +861,23 @@ static void test_control_too_many_targets(void **state)
 		unsigned char guard[8 * 128];
 	} g;
 	static const unsigned counts[] = { 129, 200, 255 };
-	static unsigned char buf[36 + 8 * 255];
+	static unsigned char buf[TARGETS + 8 * 255 + PROTO_SIGNATURE];
 	unsigned char clean[sizeof(g.guard)];
 
 	memset(clean, 0x5a, sizeof(clean));
 	for (size_t k = 0; k < N(counts); k++) {
-		size_t len = 36 + 8 * counts[k];
+		size_t len = broadcast_len(counts[k]);
 
-		memcpy(buf, example_start, 36);
-		buf[32] = (unsigned char)counts[k];
+		memset(buf, 0, sizeof(buf));
+		memcpy(buf, example_start, TARGETS);
+		buf[BODY + 20] = (unsigned char)counts[k];
 		for (unsigned i = 0; i < counts[k]; i++)
-			memcpy(buf + 36 + 8 * i, example_start + 36, 8);
+			memcpy(buf + TARGETS + 8 * i, example_start + TARGETS, 8);
 		memset(g.guard, 0x5a, sizeof(g.guard));
 
 		assert_int_equal(proto_control_parse(buf, len, &g.c), PROTO_ERR_FIELD);
 		if (memcmp(g.guard, clean, sizeof(clean)))
-			fail_msg("%u targets: the parser wrote past targets[128]", counts[k]);
+			fail_msg("%u targets: the parser wrote past the struct", counts[k]);
 	}
 }
 
@@ -754,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_control_example),
 		cmocka_unit_test(test_control_round_trip),
 		cmocka_unit_test(test_control_max_targets),
+		cmocka_unit_test(test_control_manifest_key),
 		cmocka_unit_test(test_control_pack_refuses),
 		cmocka_unit_test(test_control_truncated),
 		cmocka_unit_test(test_control_malformed),

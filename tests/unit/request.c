@@ -137,7 +137,7 @@ static void test_shared_bulletins(void **state)
 		{ "warning-cold-yellow-lift", PROTO_KIND_WARNING, COLD, PROTO_COLOUR_YELLOW,
 		  PROTO_ACTION_LIFT, 1 },
 		{ "warning-forest-fire-red", PROTO_KIND_WARNING, FOREST_FIRE, PROTO_COLOUR_RED,
-		  PROTO_ACTION_ISSUE, 2 },
+		  PROTO_ACTION_ISSUE, 3 },
 		{ "warning-hail-orange", PROTO_KIND_WARNING, HAIL, PROTO_COLOUR_ORANGE,
 		  PROTO_ACTION_ISSUE, 2 },
 		{ "warning-rainstorm-orange", PROTO_KIND_WARNING, RAINSTORM, PROTO_COLOUR_ORANGE,
@@ -253,6 +253,17 @@ static void test_phrases(void **state)
 		{ "发布冰雹紫色预警信号", 0, 0, 0, 0 },
 		{ "发布冰雹橙色预警", 0, 0, 0, 0 },
 		{ "", 0, 0, 0, 0 },
+		/* only the opening counts: a body that mentions another warning changes nothing */
+		{ "高明区气象台发布冰雹橙色预警信号：预计今天不会发布暴雨红色预警信号。", 1, HAIL,
+		  PROTO_COLOUR_ORANGE, PROTO_ACTION_ISSUE },
+		{ "高明区气象台8时发布短时临近预报：今天不会发布冰雹橙色预警信号。", 0, 0, 0, 0 },
+		/* two different warnings in the opening cannot be one broadcast */
+		{ "高明区气象台发布暴雨红色预警信号，同时解除寒冷黄色预警信号：请注意。",
+		  -1, 0, 0, 0 },
+		{ "发布暴雨红色预警信号，解除寒冷黄色预警信号", -1, 0, 0, 0 },
+		/* the same phrase twice is still one warning */
+		{ "发布冰雹橙色预警信号（发布冰雹橙色预警信号）：", 1, HAIL, PROTO_COLOUR_ORANGE,
+		  PROTO_ACTION_ISSUE },
 	};
 
 	for (size_t i = 0; i < N(rows); i++) {
@@ -260,9 +271,9 @@ static void test_phrases(void **state)
 		enum proto_colour c = PROTO_COLOUR_NONE;
 		enum proto_action a = PROTO_ACTION_NONE;
 
-		if (bulletin_phrase(rows[i].text, &s, &c, &a) != rows[i].found)
+		if (bulletin_phrase(&settings.signals, rows[i].text, &s, &c, &a) != rows[i].found)
 			fail_msg("row %zu: phrase %sfound", i, rows[i].found ? "not " : "");
-		if (!rows[i].found)
+		if (rows[i].found != 1)
 			continue;
 		assert_int_equal(s, rows[i].signal);
 		assert_int_equal(c, rows[i].colour);
@@ -282,7 +293,7 @@ static void test_change_request(void **state)
 	assert_int_equal(b.signal, RAINSTORM);
 	assert_int_equal(b.colour, PROTO_COLOUR_RED);
 	assert_int_equal(b.action, PROTO_ACTION_CHANGE);
-	assert_int_equal(b.repeat, settings.repeat_warning_red);
+	assert_int_equal(b.repeat, settings.signals.colours[PROTO_COLOUR_RED].repeat);
 	bulletin_free(&b);
 	free(body);
 }
@@ -346,7 +357,8 @@ static void test_keys_without_phrase(void **state)
 	}
 }
 
-/* Default repeats by kind, colour and action, with a distinct value per setting. */
+/* Default repeats by kind, colour and action (etc/signals.cfg for warnings), with a distinct
+ * value per setting. */
 static void test_default_repeats(void **state)
 {
 	static const struct {
@@ -355,23 +367,24 @@ static void test_default_repeats(void **state)
 	} rows[] = {
 		{ FORECAST_TEXT, 3 },
 		{ "高明区气象台8时发布短时临近预报：未来6小时多云。", 4 },
-		{ "发布寒冷黄色预警信号", 5 },
+		{ "发布寒冷黄色预警信号", 7 },
 		{ "发布台风白色预警信号", 5 },
-		{ "发布台风蓝色预警信号", 5 },
-		{ "发布冰雹橙色预警信号", 6 },
-		{ "发布森林火险红色预警信号", 6 },
-		{ "解除暴雨橙色预警信号", 5 },
-		{ "解除暴雨红色预警信号", 5 },
-		{ "解除寒冷黄色预警信号", 5 },
-		{ CHANGE_TEXT, 6 },
-		{ "将暴雨橙色预警信号更新为暴雨黄色预警信号", 5 },
+		{ "发布台风蓝色预警信号", 6 },
+		{ "发布冰雹橙色预警信号", 8 },
+		{ "发布森林火险红色预警信号", 9 },
+		{ "解除暴雨橙色预警信号", 2 },
+		{ "解除暴雨红色预警信号", 2 },
+		{ "解除寒冷黄色预警信号", 2 },
+		{ CHANGE_TEXT, 9 },
+		{ "将暴雨橙色预警信号更新为暴雨黄色预警信号", 7 },
 	};
 	struct headend_config cfg = settings;
 
 	cfg.repeat_forecast = 3;
 	cfg.repeat_nowcast = 4;
-	cfg.repeat_warning = 5;
-	cfg.repeat_warning_red = 6;
+	for (int c = PROTO_COLOUR_WHITE; c <= PROTO_COLOUR_RED; c++)
+		cfg.signals.colours[c].repeat = 4 + c;
+	cfg.signals.lift_repeat = 2;
 	for (size_t i = 0; i < N(rows); i++) {
 		char *body = body_with(rows[i].text, NULL, NULL), err[ERR_MAX];
 		struct bulletin b;
@@ -558,6 +571,14 @@ static void test_refused(void **state)
 		  "\"text\" is missing" },
 		{ "text not a string", "{\"text\": 5}", GEN_NONE, 422, "\"text\" is missing" },
 		{ "empty text", "{\"text\": \"\"}", GEN_NONE, 422, "text is empty" },
+		{ "punctuation only", "{\"text\": \"!!!???。。。\", \"kind\": \"forecast\"}",
+		  GEN_NONE, 422, "nothing to read aloud" },
+		{ "emoji only",
+		  "{\"text\": \"\\ud83c\\udf00\\ud83c\\udf00\", \"kind\": \"nowcast\"}",
+		  GEN_NONE, 422, "nothing to read aloud" },
+		{ "two warnings in the opening",
+		  "{\"text\": \"发布暴雨红色预警信号，同时解除寒冷黄色预警信号：请注意。\"}",
+		  GEN_NONE, 422, "more than one warning" },
 		{ "white space", "{\"text\": \" \\t\\r\\n \"}", GEN_NONE, 422, "text is empty" },
 		{ "ideographic spaces", "{\"text\": \"\\u3000 \\u3000\"}", GEN_NONE, 422,
 		  "text is empty" },
@@ -581,7 +602,8 @@ static void test_refused(void **state)
 		  "request body is 65537 bytes, the limit is 65536" },
 		{ "unknown kind", "{" F ", \"kind\": \"alert\"}", GEN_NONE, 422,
 		  "unknown kind \"alert\"" },
-		{ "kind in Chinese", "{" F ", \"kind\": \"预报\"}", GEN_NONE, 422, "unknown kind" },
+		{ "kind in Chinese", "{" F ", \"kind\": \"预报\"}", GEN_NONE, 422,
+		  "unknown kind" },
 		{ "empty kind", "{" F ", \"kind\": \"\"}", GEN_NONE, 422,
 		  "\"kind\" must be a non-empty string" },
 		{ "numeric kind", "{" F ", \"kind\": 1}", GEN_NONE, 422,

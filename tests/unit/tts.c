@@ -7,6 +7,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <ebur128.h>
+
 #include <espeak-ng/speak_lib.h>
 #include <math.h>
 #include <opus.h>
@@ -31,6 +34,8 @@ struct capture {
 	size_t sentences;
 	size_t frames_at_second;	/* frames out when the second sentence went to eSpeak-NG */
 	size_t abort_after;		/* frames before the sink says stop; 0 never */
+	int16_t *heard;			/* the frames decoded again, as a loudspeaker plays them */
+	size_t heard_samples;
 };
 
 static double now(void)
@@ -63,8 +68,15 @@ static int on_frame(void *arg, const unsigned char *opus, size_t len)
 	if (c->frames++ == 0)
 		c->first_frame = now() - c->start;
 	if (opus_decode(c->dec, opus, (opus_int32)len, out, TTS_FRAME_SAMPLES, 0) !=
-	    TTS_FRAME_SAMPLES)
+	    TTS_FRAME_SAMPLES) {
 		c->bad_frames++;
+	} else {
+		c->heard = realloc(c->heard, (c->heard_samples + TTS_FRAME_SAMPLES) *
+				   sizeof(*c->heard));
+		assert_non_null(c->heard);
+		memcpy(c->heard + c->heard_samples, out, sizeof(out));
+		c->heard_samples += TTS_FRAME_SAMPLES;
+	}
 	return c->abort_after && c->frames >= c->abort_after;
 }
 
@@ -92,6 +104,7 @@ static void capture_free(struct capture *c)
 {
 	opus_decoder_destroy(c->dec);
 	free(c->pcm);
+	free(c->heard);
 }
 
 static struct tts_sink capture_sink(struct capture *c)
@@ -195,7 +208,8 @@ static void whole_bulletin(void **state)
 	total = now() - c.start;
 	seconds = (double)c.samples / TTS_RATE;
 	print_message("hail bulletin: %.2f s of audio, %zu frames, first frame after %.1f ms, "
-		      "rendered in %.0f ms\n", seconds, c.frames, c.first_frame * 1e3, total * 1e3);
+		      "rendered in %.0f ms\n", seconds, c.frames, c.first_frame * 1e3,
+		      total * 1e3);
 
 	assert_well_formed(&c);
 	assert_int_equal(c.sentences, 2);
@@ -340,6 +354,105 @@ static void concurrent(void **state)
 	}
 }
 
+/* The engine as the head-end runs it: reading rules, the pinyin voice, the shipped lexicon. */
+static int reading_open_engine(void **state)
+{
+	struct tts_config cfg;
+	struct tts *t;
+	char err[256];
+
+	tts_config_default(&cfg);
+	cfg.voice = "cmn-latn-pinyin";
+	if (tts_open(&t, &cfg) != TTS_OK)
+		return -1;
+	if (tts_use_reading(t, "tts/data/lexicon.txt", "etc/reading-override.txt", err,
+			    sizeof(err)) != TTS_OK) {
+		print_error("%s\n", err);
+		tts_close(t);
+		return -1;
+	}
+	*state = t;
+	return 0;
+}
+
+/* Samples at full scale: Opus at 24 kbit/s overshoots the limited input by up to 6 dB. */
+static size_t clipped(const int16_t *pcm, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += pcm[i] >= 32767 || pcm[i] <= -32767;
+	return k;
+}
+
+static double loudness(const int16_t *pcm, size_t n)
+{
+	ebur128_state *st = ebur128_init(1, TTS_RATE, EBUR128_MODE_I);
+	double lufs = 0;
+
+	assert_non_null(st);
+	assert_int_equal(ebur128_add_frames_short(st, pcm, n), EBUR128_SUCCESS);
+	assert_int_equal(ebur128_loudness_global(st, &lufs), EBUR128_SUCCESS);
+	ebur128_destroy(&st);
+	return lufs;
+}
+
+/* Every shared bulletin at the horns' level, measured on the decoded Opus as a loudspeaker
+ * plays it: -16 LUFS within a loudness unit; before encoding no sample passes the limiter's
+ * ceiling (-3 dBFS), and after decoding fewer than one sample in 10,000 reaches full scale. */
+static void reading_loudness(void **state)
+{
+	DIR *d = opendir("tests/data/bulletins");
+	struct dirent *e;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char path[512], *text;
+		struct capture c;
+		struct tts_sink sink = capture_sink(&c);
+		double lufs;
+
+		if (!strstr(e->d_name, ".txt"))
+			continue;
+		snprintf(path, sizeof(path), "tests/data/bulletins/%s", e->d_name);
+		text = read_text(path);
+		capture_init(&c);
+		assert_int_equal(tts_render(*state, text, &sink), TTS_OK);
+		assert_well_formed(&c);
+		lufs = loudness(c.heard, c.heard_samples);
+		print_message("%s: %.1f LUFS as heard, peak %.0f before and %.0f after Opus, "
+			      "%zu of %zu samples at full scale\n", e->d_name, lufs,
+			      peak(c.pcm, c.samples), peak(c.heard, c.heard_samples),
+			      clipped(c.heard, c.heard_samples), c.heard_samples);
+		assert_true(lufs > -17.0 && lufs < -15.0);
+		assert_true(peak(c.pcm, c.samples) <= 32768 * pow(10, -3.0 / 20) * 1.01);
+		assert_true(clipped(c.heard, c.heard_samples) * 10000 < c.heard_samples);
+		capture_free(&c);
+		free(text);
+		n++;
+	}
+	closedir(d);
+	assert_int_equal(n, 12);
+}
+
+/* What tts --reading prints: normalised text, then pinyin only, per sentence. */
+static void reading_lines(void **state)
+{
+	char *text = read_text(HAIL_BULLETIN), *out = NULL;
+
+	assert_int_equal(tts_reading(*state, text, &out), TTS_OK);
+	assert_non_null(strstr(out, "高明区气象台二零一四年五月十九日十四时四十分发布冰雹橙色预警"
+				    "信号：预计未来两小时，杨和镇、明城镇将出现冰雹"));
+	assert_non_null(strstr(out, "\ngao1 ming2 qu1 qi4 xiang4 tai2 er4 ling2 yi1 si4 nian2 wu3 "
+				    "yue4 shi2 jiu3 ri4 shi2 si4 shi2 si4 shi2 fen1 fa1 bu4 bing1 "
+				    "bao2 cheng2 se4 yu4 jing3 xin4 hao4"));
+	assert_non_null(strstr(out, "yang2 he2 zhen4 ming2 cheng2 zhen4"));
+	free(out);
+	free(text);
+	assert_int_equal(tts_reading(*state, "\xff", &out), TTS_ERR_TEXT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +465,9 @@ int main(void)
 		cmocka_unit_test(open_rejects),
 		cmocka_unit_test(mandarin_phonemes),
 		cmocka_unit_test(concurrent),
+		cmocka_unit_test_setup_teardown(reading_loudness, reading_open_engine,
+						engine_close),
+		cmocka_unit_test_setup_teardown(reading_lines, reading_open_engine, engine_close),
 	};
 
 	return cmocka_run_group_tests_name("tts", tests, engine_open, engine_close);
