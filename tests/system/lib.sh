@@ -120,3 +120,10 @@ finish() {
 	echo "all checks passed"
 	exit 0
 }
+
+# Ports in use by the system tests (HTTP 18xxx, multicast 15xxx); a new test takes a free pair,
+# and multicast ports must never be shared, since parallel tests would hear each other:
+#   15081-15086 e2e bad_input realtime headendctl startup(+1, +100) render_busy
+#   15151-15154 attacks (relay ports +1..+3)   15252 restart   15262 rotation
+#   15161 cap  15162 console  15171 browser  15181 auth  15191 tls
+#   15201-15205 durability preempt warnings cron units   15611-15614 fleet tests

@@ -3,7 +3,7 @@
 # kill -9 in the middle of a broadcast: the head-end comes back under a new epoch, taken and
 # synced before it sends anything, so no (epoch, serial) on the wire is ever used twice. The
 # endpoint, running all along, plays what follows with nothing rejected.
-. "$(dirname "$0")/lib.sh" "$1" 18152 15152
+. "$(dirname "$0")/lib.sh" "$1" 18152 15252
 write_config 4.0
 start_headend
 

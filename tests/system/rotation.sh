@@ -4,7 +4,7 @@
 # old one, then signs everything; the endpoint plays the whole broadcast without a gap or a
 # rejected packet. Endpoints started afterwards read the new public key; one given only the old
 # key refuses the new broadcasts; a second rotation while one is under way is refused.
-. "$(dirname "$0")/lib.sh" "$1" 18153 15153
+. "$(dirname "$0")/lib.sh" "$1" 18153 15262
 write_config 2.0
 start_headend
 ctl() { "$BUILD/headendctl" --config "$T/headend.cfg" "$@"; }
