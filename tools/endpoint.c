@@ -69,6 +69,7 @@ struct endpoint {
 	OpusDecoder *dec;
 	FILE *wav;
 	unsigned long wav_samples;
+	int wav_error;			/* errno of the first failed write, 0 if none */
 	snd_pcm_t *pcm;
 	struct broadcast cur;
 	uint32_t finished[RECENT];	/* ids already played, so late START copies are ignored */
@@ -109,7 +110,8 @@ static void usage(FILE *f)
 		"[--alsa DEVICE]\n                [--count N] [--timeout SECONDS]\n"
 		"  --id       15-digit endpoint id from the directory\n"
 		"  --config   settings (default etc/endpoint.cfg)\n"
-		"  --out      append every broadcast to this WAV file (48 kHz mono)\n"
+		"  --out      write every broadcast into this WAV file (48 kHz mono), one after\n"
+		"             the other; the file is replaced at start\n"
 		"  --alsa     play through this ALSA device\n"
 		"  --count    exit with status 0 after N broadcasts\n"
 		"  --timeout  exit with status 2 if fewer than N were played by then\n");
@@ -222,6 +224,37 @@ static int load_trust(config_t *cf, const char *path, struct settings *s, char *
 }
 
 /* Reads etc/endpoint.cfg; an error names the file, the line if known, and the setting. */
+/* A misspelt setting would leave its default in force without a word, and the loudspeaker
+ * would listen on the wrong port: refuse it, naming it and its line. */
+static int check_names(const config_setting_t *group, const char *path, char *err,
+		       size_t errlen)
+{
+	static const char *const known[] = {
+		"zones", "multicast", "silence_ms", "key", "clock_tolerance_ms",
+		"multicast.interface", "multicast.base", "multicast.port",
+	};
+
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *parent = config_setting_name(group);
+		char name[128];
+		size_t k = 0;
+
+		snprintf(name, sizeof(name), "%s%s%s", parent ? parent : "", parent ? "." : "",
+			 config_setting_name(s));
+		while (k < sizeof(known) / sizeof(known[0]) && strcmp(name, known[k]))
+			k++;
+		if (k == sizeof(known) / sizeof(known[0])) {
+			snprintf(err, errlen, "%s:%d: unknown setting %s", path,
+				 config_setting_source_line(s), name);
+			return -1;
+		}
+		if (config_setting_is_group(s) && check_names(s, path, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
 static int load_settings(const char *path, struct settings *s, char *err, size_t errlen)
 {
 	config_t cf;
@@ -237,6 +270,8 @@ static int load_settings(const char *path, struct settings *s, char *err, size_t
 			 config_error_text(&cf));
 		goto out;
 	}
+	if (check_names(config_root_setting(&cf), path, err, errlen))
+		goto out;
 	config_lookup_string(&cf, "zones", &zones);
 	if (strlen(zones) >= sizeof(s->zones) ||
 	    (config_lookup(&cf, "multicast.port") && !config_lookup_int(&cf, "multicast.port",
@@ -249,6 +284,19 @@ static int load_settings(const char *path, struct settings *s, char *err, size_t
 	    settings_address(&cf, "multicast.base", &s->base)) {
 		snprintf(err, errlen, "%s: multicast.interface and multicast.base must be IPv4 "
 			 "addresses", path);
+		goto out;
+	}
+
+	/* The same rules as the head-end's: a /14 of 239.0.0.0/8, a unicast interface. */
+	if ((ntohl(s->base.s_addr) >> 24) != 239 || (ntohl(s->base.s_addr) & 0x3ffffu) ||
+	    ntohl(s->base.s_addr) == 0xeffc0000u) {
+		snprintf(err, errlen, "%s: multicast.base must start a /14 of 239.0.0.0/8, as the "
+			 "head-end's does", path);
+		goto out;
+	}
+	if (s->interface.s_addr == INADDR_ANY || IN_MULTICAST(ntohl(s->interface.s_addr))) {
+		snprintf(err, errlen, "%s: multicast.interface must be the unicast IPv4 "
+			 "address of one interface", path);
 		goto out;
 	}
 	if ((config_lookup(&cf, "silence_ms") && !config_lookup_int(&cf, "silence_ms",
@@ -288,8 +336,11 @@ static int open_socket(const struct settings *s, const struct in_addr *groups, s
 		struct ip_mreq m = { .imr_multiaddr = groups[i], .imr_interface = s->interface };
 
 		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m))) {
+			char g[INET_ADDRSTRLEN], a[INET_ADDRSTRLEN];
+
 			snprintf(err, errlen, "join %s on interface %s: %s",
-				 inet_ntoa(groups[i]), inet_ntoa(s->interface), strerror(errno));
+				 inet_ntop(AF_INET, &groups[i], g, sizeof(g)),
+				 inet_ntop(AF_INET, &s->interface, a, sizeof(a)), strerror(errno));
 			goto fail;
 		}
 	}
@@ -344,11 +395,19 @@ static int open_alsa(struct endpoint *ep, char *err, size_t errlen)
 
 static void play(struct endpoint *ep, const opus_int16 *pcm, int samples)
 {
-	if (ep->wav) {
-		if (fwrite(pcm, sizeof(*pcm), (size_t)samples, ep->wav) != (size_t)samples)
-			fprintf(stderr, "endpoint: writing %s: %s\n", ep->opt.out,
-				strerror(errno));
+	if (ep->wav && !ep->wav_error) {
+		/* One line for a full disk, not one a frame; the exit status says it too. */
+		if (fwrite(pcm, sizeof(*pcm), (size_t)samples, ep->wav) != (size_t)samples) {
+			ep->wav_error = errno ? errno : EIO;
+			fprintf(stderr, "endpoint: writing %s: %s; no more audio is written "
+				"there\n", ep->opt.out, strerror(ep->wav_error));
+		}
 		ep->wav_samples += (unsigned long)samples;
+
+		/* Kept valid every second, so a loudspeaker killed mid-broadcast leaves a file
+		 * that plays up to its last second. */
+		if (ep->wav_samples % RATE < (unsigned long)samples)
+			wav_header(ep);
 	}
 	if (ep->pcm) {
 		snd_pcm_sframes_t n = snd_pcm_writei(ep->pcm, pcm, (snd_pcm_uframes_t)samples);
@@ -687,8 +746,10 @@ int main(int argc, char **argv)
 	print_rejected(&ep.total);
 	printf(", ignored %lu (duplicates %lu)%s\n", ep.total.ignored, ep.total.duplicates,
 	       rc == 2 ? " (timed out)" : "");
-	if (ep.wav)
-		fclose(ep.wav);
+	if (ep.wav && (fclose(ep.wav) || ep.wav_error) && rc == 0) {
+		fprintf(stderr, "endpoint: %s is incomplete\n", ep.opt.out);
+		rc = 1;
+	}
 	if (ep.pcm) {
 		snd_pcm_drain(ep.pcm);
 		snd_pcm_close(ep.pcm);

@@ -33,6 +33,25 @@ refuse "zones a FIFO" "fifo.csv: not a regular file" "$(printf 'state_dir = "%s/
 mkdir -p "$T/damaged" && echo "twelve" > "$T/damaged/next-id"
 refuse "damaged id counter" "next-id is damaged" "$(printf 'state_dir = "%s/damaged";\nzones = "%s/etc/zones.csv";' "$T" "$REPO")"
 
+# The endpoint refuses what the head-end refuses, instead of listening where nothing comes.
+ep_refuse() {
+	printf '%s\n' "$3" > "$T/ep-bad.cfg"
+	timeout 10 "$BUILD/endpoint" --config "$T/ep-bad.cfg" --id 440608101201001 --count 1 \
+		--timeout 1 > "$T/ep-bad.log" 2>&1
+	local rc=$?
+	if [ "$rc" = 1 ] && grep -qF "$2" "$T/ep-bad.log"; then
+		ok "endpoint, $1: $(cat "$T/ep-bad.log")"
+	else
+		fail "endpoint, $1: rc $rc, $(cat "$T/ep-bad.log")"
+	fi
+}
+ep_refuse "misspelt setting" "ep-bad.cfg:2: unknown setting silense_ms" \
+	"$(printf 'zones = "%s/etc/zones.csv";\nsilense_ms = 3000;' "$REPO")"
+ep_refuse "base outside 239/8" "multicast.base must start a /14" \
+	"$(printf 'zones = "%s/etc/zones.csv";\nmulticast: { base = "224.0.0.0"; };' "$REPO")"
+ep_refuse "interface any" "multicast.interface must be the unicast" \
+	"$(printf 'zones = "%s/etc/zones.csv";\nmulticast: { interface = "0.0.0.0"; };' "$REPO")"
+
 start_headend
 sed "s/port = $HTTP_PORT/port = $((HTTP_PORT + 100))/; s/port = $MC_PORT/port = $((MC_PORT + 100))/" \
 	"$T/headend.cfg" > "$T/shared-state.cfg"
