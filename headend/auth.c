@@ -504,8 +504,9 @@ enum auth_login auth_login(struct auth *a, const char *peer, const char *name,
 		failed(s, mono_ms());
 	}
 	pthread_mutex_unlock(&a->lock);
+	/* start was truncated to the millisecond: one more makes the delay never shorter */
 	if (!ok)
-		sleep_until(start + AUTH_FAILED_DELAY_MS);
+		sleep_until(start + AUTH_FAILED_DELAY_MS + 1);
 	return ok ? AUTH_LOGIN_OK : AUTH_LOGIN_REFUSED;
 }
 
