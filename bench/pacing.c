@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Inter-packet interval error of an RTP sender, captured on loopback with kernel receive
  * timestamps: joins one group on 127.0.0.1, records RTP arrivals until the stream pauses, and
- * prints how far each interval strays from 20 ms (p50, p99, max). */
+ * prints how far each interval strays from 20 ms (p50, p99, max). Second copies of packets
+ * (multicast.second_copy) are left out: only a sequence number's first arrival counts. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -33,9 +34,13 @@ static int join(const char *group, int port)
 	return fd;
 }
 
-/* Arrival time of one RTP packet in ns from the kernel's stamp; 0 for anything else. */
+/* Arrival time of one RTP packet in ns from the kernel's stamp; 0 for anything else, and for
+ * a packet not newer than the newest so far (a second copy). */
 static double receive(int fd)
 {
+	static int seen;
+	static uint16_t newest;
+	uint16_t seq;
 	unsigned char buf[1600], ctl[256];
 	struct iovec iov = { buf, sizeof(buf) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
@@ -44,6 +49,12 @@ static double receive(int fd)
 
 	if (n < 12 || (buf[0] & 0xc0) != 0x80)
 		return 0;
+	/* ffmpeg's payload type is not ours: only the RTP fixed header is read (RFC 3550). */
+	seq = (uint16_t)(buf[2] << 8 | buf[3]);
+	if (seen && (int16_t)(seq - newest) <= 0)
+		return 0;
+	seen = 1;
+	newest = seq;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
 			struct timespec ts;

@@ -123,6 +123,7 @@ static void usage(FILE *f)
 		"usage: fleet [--config FILE] [--sample N|all] [--depth FRAMES] [--pace X]\n"
 		"             [--lane FAULTS]... [--seed N] [--copy-delay K] [--expect TARGETS]\n"
 		"             [--reboot SHARE@AT+DOWN] [--report FILE] [--timeout S]\n"
+		"             [--rcvbuf BYTES]\n"
 		"  --config      endpoint settings, as the reference endpoint's "
 		"(default etc/endpoint.cfg)\n"
 		"  --sample      endpoints per village that verify and decode (default 1)\n"
@@ -135,7 +136,10 @@ static void usage(FILE *f)
 		"  --reboot      a share of endpoints loses power AT s after the first audio\n"
 		"                packet and comes back DOWN s later, e.g. 0.1@3+1\n"
 		"  --report      one line per endpoint and broadcast to FILE\n"
-		"  --timeout     stop after S seconds (else at SIGINT or SIGTERM)\n");
+		"  --timeout     stop after S seconds (else at SIGINT or SIGTERM)\n"
+		"  --rcvbuf      socket receive buffer in bytes (default 262144)\n"
+		"On exit: \"summary\" lines of key=value per lane and broadcast, per lane, and\n"
+		"for the costs; with --report, a line per endpoint and per broadcast it heard.\n");
 }
 
 static int number(const char *s, double min, double max, double *out)
