@@ -23,6 +23,7 @@
 #include "proto/proto.h"
 #include "proto/sign.h"
 #include "proto/verify.h"
+#include "tools/common.h"
 #include "zones/zones.h"
 
 #define RATE 48000
@@ -96,14 +97,6 @@ static double now_s(void)
 }
 
 /* The clock packets' sent_ms is compared with: ms since 1970 UTC. */
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: endpoint --id ENDPOINT_ID [--config FILE] [--out FILE.wav] "
@@ -132,19 +125,6 @@ static int parse_id(const char *s, uint64_t *id)
 	return 0;
 }
 
-static int parse_number(const char *s, double min, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
@@ -169,12 +149,12 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case 'o': o->out = optarg; break;
 		case 'a': o->alsa = optarg; break;
 		case 'n':
-			if (parse_number(optarg, 1, 1e6, &v) || v != (long)v)
+			if (tool_number(optarg, 1, 1e6, &v) || v != (long)v)
 				goto bad;
 			o->count = (long)v;
 			break;
 		case 't':
-			if (parse_number(optarg, 0.001, 1e7, &o->timeout))
+			if (tool_number(optarg, 0.001, 1e7, &o->timeout))
 				goto bad;
 			break;
 		case 'h': usage(stdout); exit(0);
@@ -626,7 +606,7 @@ static void on_packet(struct endpoint *ep, const unsigned char *buf, size_t len)
 		}
 		break;
 	case PROTO_PACKET_CONTROL:
-		why = proto_verifier_control(&ep->ver, buf, len, wall_ms(), &c);
+		why = proto_verifier_control(&ep->ver, buf, len, tool_wall_ms(), &c);
 		if (why == PROTO_ACCEPT) {
 			on_control(ep, &c);
 			return;
@@ -655,7 +635,7 @@ static int setup(struct endpoint *ep, char *err, size_t errlen)
 	}
 	if (proto_key_load(ep->set.key, pk, err, errlen))
 		return -1;
-	proto_verifier_init(&ep->ver, pk, (uint64_t)ep->set.tolerance_ms, wall_ms());
+	proto_verifier_init(&ep->ver, pk, (uint64_t)ep->set.tolerance_ms, tool_wall_ms());
 	if (zones_load(&z, ep->set.zones, err, errlen) != ZONES_OK)
 		return -1;
 	idx = zones_find_endpoint(z, ep->opt.id);

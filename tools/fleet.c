@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "proto/sign.h"
+#include "tools/common.h"
 #include "tools/fleet.h"
 #include "tools/impair.h"
 #include "zones/zones.h"
@@ -109,14 +110,6 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -140,19 +133,6 @@ static void usage(FILE *f)
 		"  --rcvbuf      socket receive buffer in bytes (default 262144)\n"
 		"On exit: \"summary\" lines of key=value per lane and broadcast, per lane, and\n"
 		"for the costs; with --report, a line per endpoint and per broadcast it heard.\n");
-}
-
-static int number(const char *s, double min, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static int parse_reboot(const char *s, struct options *o)
@@ -180,13 +160,13 @@ static int parse_option(int c, const char *arg, struct options *o, char *err, si
 	case 's':
 		if (!strcmp(arg, "all"))
 			return o->sample = -1, 0;
-		return number(arg, 0, 1000, &v) ? -1 : (o->sample = (int)v, 0);
-	case 'd': return number(arg, 1, FLEET_MAX_DEPTH, &v) ? -1 : (o->depth = (int)v, 0);
-	case 'p': return number(arg, 1, 50, &o->pace);
-	case 'k': return number(arg, -1, 16, &v) ? -1 : (o->copy_delay = (int)v, 0);
-	case 'b': return number(arg, 4096, 64 << 20, &v) ? -1 : (o->rcvbuf = (int)v, 0);
-	case 't': return number(arg, 0.1, 1e6, &o->timeout_s);
-	case 'S': return number(arg, 0, 1e15, &v) ? -1 : (o->seed = (uint64_t)v, 0);
+		return tool_number(arg, 0, 1000, &v) ? -1 : (o->sample = (int)v, 0);
+	case 'd': return tool_number(arg, 1, FLEET_MAX_DEPTH, &v) ? -1 : (o->depth = (int)v, 0);
+	case 'p': return tool_number(arg, 1, 50, &o->pace);
+	case 'k': return tool_number(arg, -1, 16, &v) ? -1 : (o->copy_delay = (int)v, 0);
+	case 'b': return tool_number(arg, 4096, 64 << 20, &v) ? -1 : (o->rcvbuf = (int)v, 0);
+	case 't': return tool_number(arg, 0.1, 1e6, &o->timeout_s);
+	case 'S': return tool_number(arg, 0, 1e15, &v) ? -1 : (o->seed = (uint64_t)v, 0);
 	case 'R': return parse_reboot(arg, o);
 	case 'l':
 		if (o->n_lanes == MAX_LANES)
@@ -413,7 +393,7 @@ static int is_sample(const struct fleet *f, uint32_t ep)
 static int setup_endpoint(struct fleet *f, struct endpoint *e, uint32_t index, char *err,
 			  size_t errlen)
 {
-	uint64_t wall = wall_ms();
+	uint64_t wall = tool_wall_ms();
 
 	e->index = index;
 	e->fd = -1;
@@ -637,7 +617,8 @@ static void power_on(struct fleet *f, double now)
 		}
 		e->down = 0;
 		for (int l = 0; l < f->opt.n_lanes; l++)
-			fleet_rx_back(&e->rx[l], now, (uint64_t)f->set.tolerance_ms, wall_ms());
+			fleet_rx_back(&e->rx[l], now, (uint64_t)f->set.tolerance_ms,
+				      tool_wall_ms());
 	}
 	f->back_done = 1;
 }
@@ -672,7 +653,7 @@ static void run(struct fleet *f)
 	while (!stopping) {
 		int n = epoll_wait(f->epfd, ev, EVENTS, wait_for(f, now_ms()));
 		double now = now_ms();
-		uint64_t wall = wall_ms();
+		uint64_t wall = tool_wall_ms();
 
 		for (int i = 0; i < n; i++)
 			drain(f, &f->eps[ev[i].data.u32], now, wall);

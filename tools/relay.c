@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "proto/proto.h"
+#include "tools/common.h"
 #include "tools/impair.h"
 #include "zones/zones.h"
 
@@ -74,19 +75,6 @@ static void usage(FILE *f)
 		"  --pace     the head-end's pace, for the length of an outage (default 1.0)\n");
 }
 
-static int number(const char *s, double min, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_option(int c, const char *arg, struct options *o)
 {
 	double v;
@@ -95,13 +83,13 @@ static int parse_option(int c, const char *arg, struct options *o)
 	case 'i': return inet_pton(AF_INET, arg, &o->in) == 1 ? 0 : -1;
 	case 'o': return inet_pton(AF_INET, arg, &o->out) == 1 ? 0 : -1;
 	case 'b': return inet_pton(AF_INET, arg, &o->base) == 1 ? 0 : -1;
-	case 'p': return number(arg, 1, 65535, &v) ? -1 : (o->port = (int)v, 0);
-	case 'P': return number(arg, 1, 65535, &v) ? -1 : (o->out_port = (int)v, 0);
+	case 'p': return tool_number(arg, 1, 65535, &v) ? -1 : (o->port = (int)v, 0);
+	case 'P': return tool_number(arg, 1, 65535, &v) ? -1 : (o->out_port = (int)v, 0);
 	case 'z': o->zones = arg; return 0;
 	case 'f': o->faults = arg; return 0;
-	case 's': return number(arg, 0, 1e15, &v) ? -1 : (o->seed = (uint64_t)v, 0);
-	case 'a': return number(arg, 1, 50, &o->pace);
-	case 't': return number(arg, 0.1, 1e6, &o->seconds);
+	case 's': return tool_number(arg, 0, 1e15, &v) ? -1 : (o->seed = (uint64_t)v, 0);
+	case 'a': return tool_number(arg, 1, 50, &o->pace);
+	case 't': return tool_number(arg, 0.1, 1e6, &o->seconds);
 	}
 	return -1;
 }

@@ -19,6 +19,7 @@
 
 #include "proto/proto.h"
 #include "proto/sign.h"
+#include "tools/common.h"
 
 #define MAX_GROUPS 8
 #define HOLD 8			/* packets held back by the reorder attack */
@@ -77,14 +78,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void usage(void)
@@ -357,7 +350,7 @@ static size_t forge(struct relay *r, struct proto_control *c, int own, int claim
 
 	c->epoch = r->s.epoch;
 	c->serial = r->s.top + 1000 + ++r->forged_serial;
-	c->sent_ms = wall_ms();
+	c->sent_ms = tool_wall_ms();
 	c->key_id = own && !claim ? proto_key_id(r->pk) : r->s.key_id;
 	n = proto_control_pack(c, out, BIG);
 	if (n && own)
