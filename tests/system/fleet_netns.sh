@@ -46,7 +46,9 @@ ID=$(jq .id <<< "$BODY")
 [ -n "$ID" ] && [ "$ID" != null ] || fail "POST answered $BODY"
 for _ in $(seq 600); do
 	s=$(ip netns exec "$H" curl -s "$URL/v1/status") || true
-	[ -n "$s" ] && [ "$(jq '(.playing|length)+(.queued|length)' <<< "$s")" = 0 ] && break
+	# Idle is not enough: the finished broadcast reaches "recent" a moment after it leaves
+	# "playing", and its record is what is read below.
+	[ -n "$s" ] && [ "$(jq "[.recent[] | select(.id == $ID)] | length" <<< "$s")" = 1 ] && break
 	sleep 0.1
 done
 sleep 1
