@@ -4,9 +4,10 @@
 #   POST → first RTP packet over 100 uploads; head-end memory idle and broadcasting to all four
 #   towns at once; render time against espeak-ng + opusenc; what verifying the audio costs an
 #   endpoint under each authentication scheme; the fleet of 2,350 endpoints under faults and
-#   what each redundancy setting costs (bench/fleet.sh); province scale (bench/province.sh).
+#   what each redundancy setting costs (bench/fleet.sh); province scale (bench/province.sh);
+#   the head-end receiving the status reports of all 2,350 endpoints (bench/reports.sh).
 # Usage: bash bench/run.sh [BUILD_DIR]   (builds it first if needed; FLEET=0 leaves out the
-#        fleet and province benchmarks, some 15 minutes)
+#        fleet, province and report benchmarks, some 25 minutes)
 set -eu
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(readlink -f "${1:-$REPO/build}")
@@ -97,3 +98,6 @@ bash bench/fleet.sh "$BUILD"
 
 echo "== province scale"
 bash bench/province.sh "$BUILD"
+
+echo "== status reports: head-end CPU, silence to village alarm"
+bash bench/reports.sh "$BUILD"

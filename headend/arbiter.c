@@ -5,9 +5,11 @@
 
 int arbiter_priority(const struct arbiter_item *it)
 {
+	if (it->kind == PROTO_KIND_LIVE)
+		return 2 * (int)it->outranks + 1;
 	if (it->kind != PROTO_KIND_WARNING)
 		return 0;
-	return 1 + (int)it->colour;
+	return 2 * (int)it->colour;
 }
 
 enum arbiter_verdict arbiter_decide(const struct arbiter_item *on_air,
@@ -20,6 +22,8 @@ enum arbiter_verdict arbiter_decide(const struct arbiter_item *on_air,
 enum arbiter_fate arbiter_fate(enum config_preempted policy, const struct arbiter_item *preempted,
 			       const struct arbiter_item *by)
 {
+	if (preempted->kind == PROTO_KIND_LIVE)
+		return ARBITER_REJOIN;
 	if (preempted->kind == PROTO_KIND_WARNING)
 		return by->kind == PROTO_KIND_WARNING && by->signal == preempted->signal ?
 		       ARBITER_DROP : ARBITER_RESTART;
@@ -32,9 +36,9 @@ enum arbiter_fate arbiter_fate(enum config_preempted policy, const struct arbite
 
 const char *arbiter_fate_name(enum arbiter_fate f)
 {
-	static const char *const names[] = { "resume", "restart", "drop" };
+	static const char *const names[] = { "resume", "restart", "drop", "rejoin" };
 
-	return (unsigned)f < 3 ? names[f] : "?";
+	return (unsigned)f < 4 ? names[f] : "?";
 }
 
 struct plan {

@@ -12,12 +12,16 @@
 #include "headend/config.h"
 #include "proto/proto.h"
 
-#define ARBITER_PRIORITIES 7	/* forecast and nowcast 0; warnings 1 + colour: 2..6 */
+/* forecast and nowcast 0; warnings 2 × colour: 2 (white) .. 10 (red); a live announcement
+ * 2 × outranks + 1, between the colour it outranks and the next: 1 .. 11 */
+#define ARBITER_PRIORITIES 12
 
 struct arbiter_item {
 	enum proto_kind kind;
 	enum proto_colour colour;
 	uint8_t signal;
+	enum proto_colour outranks;	/* live: the highest warning colour it preempts (none:
+					 * forecasts and nowcasts only) */
 };
 
 enum arbiter_verdict {
@@ -29,9 +33,12 @@ enum arbiter_fate {
 	ARBITER_RESUME,		/* plays on from where it stopped, once the villages are free */
 	ARBITER_RESTART,	/* plays again from the beginning there */
 	ARBITER_DROP,		/* is not played again there */
+	ARBITER_REJOIN,		/* live: takes up the announcement as it is then, once the
+				 * villages are free; what was said meanwhile is not played */
 };
 
-/* 0 for forecasts and nowcasts; 1 + colour for warnings, whatever their action. */
+/* 0 for forecasts and nowcasts; 2 × colour for warnings, whatever their action; 2 × outranks + 1
+ * for a live announcement. */
 int arbiter_priority(const struct arbiter_item *it);
 
 /* What a broadcast arriving in a village does to the one on air there. */
@@ -40,7 +47,7 @@ enum arbiter_verdict arbiter_decide(const struct arbiter_item *on_air,
 
 /* What becomes of the preempted broadcast in the villages it lost: forecasts and nowcasts by
  * policy; a warning is dropped when the preempting one is the same signal (superseded), and
- * restarted otherwise. */
+ * restarted otherwise; a live announcement rejoins. */
 enum arbiter_fate arbiter_fate(enum config_preempted policy, const struct arbiter_item *preempted,
 			       const struct arbiter_item *by);
 

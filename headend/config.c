@@ -43,6 +43,13 @@ static const struct int_setting int_settings[] = {
 	{ "broadcast.lead_ms", INT_AT(lead_ms), 0, 10000 },
 	{ "archive.retention_days", INT_AT(archive_days), 0, 36500 },
 	{ "archive.bitrate", INT_AT(archive_bitrate), 6000, 128000 },
+	{ "live.max_s", INT_AT(live_max_s), 10, 24 * 3600 },
+	{ "live.buffer_frames", INT_AT(live_buffer), 1, 25 },
+	{ "live.alsa_buffer_ms", INT_AT(live_alsa_ms), 40, 2000 },
+	{ "reports.port", INT_AT(report_port), 1, 65535 },
+	{ "reports.period_s", INT_AT(report_period_s), 1, 3600 },
+	{ "reports.missed", INT_AT(report_missed), 1, 100 },
+	{ "reports.clock_tolerance_ms", INT_AT(report_tolerance_ms), 100, 3600000 },
 };
 
 struct str_setting {
@@ -70,6 +77,9 @@ static const struct str_setting str_settings[] = {
 	{ "console.templates", STR_AT(templates_path), 0 },
 	{ "cap.schema", STR_AT(cap_schema), 0 },
 	{ "cap.map", STR_AT(cap_map), 0 },
+	{ "live.device", STR_AT(live_device), 0 },
+	{ "monitor.device", STR_AT(monitor_device), 0 },
+	{ "monitor.zone", STR_AT(monitor_zone), 1 },
 };
 
 void config_default(struct headend_config *c)
@@ -115,6 +125,18 @@ void config_default(struct headend_config *c)
 	snprintf(c->cap_map, sizeof(c->cap_map), "etc/cap.cfg");
 	c->archive_days = 730;
 	c->archive_bitrate = 32000;
+	snprintf(c->live_device, sizeof(c->live_device), "default");
+	c->live_outranks = PROTO_COLOUR_YELLOW;
+	c->live_max_s = 1800;
+	c->live_buffer = 3;
+	c->live_alsa_ms = 80;
+	snprintf(c->monitor_device, sizeof(c->monitor_device), "default");
+	c->report_address.s_addr = htonl(INADDR_LOOPBACK);
+	c->report_port = 5005;
+	c->report_period_s = 30;
+	c->report_missed = 3;
+	c->report_alarm = 0.8;
+	c->report_tolerance_ms = 10000;
 	signals_default(&c->signals);
 }
 
@@ -266,6 +288,27 @@ static int load_preempted(const config_t *cf, const char *file, struct headend_c
 		       "\"drop\"", err, errlen);
 }
 
+/* Which warnings a live announcement preempts: those up to this colour; higher ones preempt it. */
+static int load_outranks(const config_t *cf, const char *file, struct headend_config *c,
+			 char *err, size_t errlen)
+{
+	static const char *const names[] = { "none", "white", "blue", "yellow", "orange", "red" };
+	const char *v;
+
+	if (!config_lookup_string(cf, "live.outranks", &v)) {
+		if (config_lookup(cf, "live.outranks"))
+			return fail_at(cf, file, "live.outranks", "must be a string", err, errlen);
+		return 0;
+	}
+	for (int i = 0; i < 6; i++)
+		if (!strcmp(v, names[i])) {
+			c->live_outranks = (enum proto_colour)i;
+			return 0;
+		}
+	return fail_at(cf, file, "live.outranks", "must be \"none\", \"white\", \"blue\", "
+		       "\"yellow\", \"orange\" or \"red\"", err, errlen);
+}
+
 /* The signal table is a file of its own so that a province edits it alone. */
 static int load_signals(const config_t *cf, const char *file, struct headend_config *c,
 			char *err, size_t errlen)
@@ -308,12 +351,26 @@ static int check_tls(const config_t *cf, const char *file, const struct headend_
 	return 0;
 }
 
+/* Reports come to one named address: the wildcard would take them from every network. */
+static int check_reports(const config_t *cf, const char *file, const struct headend_config *c,
+			 char *err, size_t errlen)
+{
+	uint32_t a = ntohl(c->report_address.s_addr);
+
+	if (IN_MULTICAST(a) || a == INADDR_ANY || a == INADDR_BROADCAST)
+		return fail_at(cf, file, "reports.address",
+			       "must be the unicast IPv4 address of one interface", err, errlen);
+	return 0;
+}
+
 static int known_path(const char *path)
 {
 	static const char *const others[] = {
 		"http", "multicast", "tts", "broadcast", "http.max_body", "broadcast.max_text",
 		"multicast.interface", "multicast.base", "multicast.pace", "tts.gain_db",
 		"tts.ceiling_dbfs", "broadcast.preempted", "auth", "console", "cap", "archive",
+		"live", "live.outranks", "monitor",
+		"reports", "reports.address", "reports.village_alarm",
 	};
 
 	for (size_t i = 0; i < sizeof(int_settings) / sizeof(int_settings[0]); i++)
@@ -370,12 +427,18 @@ int config_load(struct headend_config *c, const char *path, char *err, size_t er
 	    load_size(&cf, path, "broadcast.max_text", 16, 1 << 20, &c->max_text, err, errlen) ||
 	    load_address(&cf, path, "multicast.interface", &c->mc_interface, err, errlen) ||
 	    load_address(&cf, path, "multicast.base", &c->mc_base, err, errlen) ||
+	    load_address(&cf, path, "reports.address", &c->report_address, err, errlen) ||
+	    load_number(&cf, path, "reports.village_alarm", 0.0, 1.0, &c->report_alarm, err,
+			errlen) ||
 	    load_number(&cf, path, "multicast.pace", 1.0, 50.0, &c->pace, err, errlen) ||
 	    load_number(&cf, path, "tts.gain_db", -20.0, 20.0, &c->tts.gain_db, err, errlen) ||
 	    load_number(&cf, path, "tts.ceiling_dbfs", -20.0, 0.0, &c->tts.ceiling_dbfs, err,
 			errlen) || check_multicast(&cf, path, c, err, errlen) ||
 	    check_tls(&cf, path, c, err, errlen) ||
-	    load_preempted(&cf, path, c, err, errlen) || load_signals(&cf, path, c, err, errlen))
+	    check_reports(&cf, path, c, err, errlen) ||
+	    load_preempted(&cf, path, c, err, errlen) ||
+	    load_outranks(&cf, path, c, err, errlen) ||
+	    load_signals(&cf, path, c, err, errlen))
 		goto out;
 	c->tts.voice = c->voice;
 	c->tts.latin_voice = c->latin_voice;

@@ -58,6 +58,21 @@ struct headend_config {
 	char cap_map[PATH_MAX];		/* CAP event, severity and area to warning and targets */
 	int archive_days;		/* days broadcasts are kept in the archive; 0: for ever */
 	int archive_bitrate;		/* Opus bit rate of archived recordings */
+
+	char live_device[CONFIG_STR_MAX];	/* ALSA capture device of live announcements */
+	enum proto_colour live_outranks;	/* the highest warning colour live preempts */
+	int live_max_s;			/* a live announcement ends by itself after this long */
+	int live_buffer;		/* frames held before sending: their MANIFEST goes first */
+	int live_alsa_ms;		/* ALSA capture buffer */
+	char monitor_device[CONFIG_STR_MAX];	/* ALSA playback device of the local monitor */
+	char monitor_zone[CONFIG_STR_MAX];	/* what it plays from start-up; "": off */
+
+	struct in_addr report_address;	/* endpoints' status reports arrive here (UDP) */
+	int report_port;
+	int report_period_s;		/* endpoints report this often */
+	int report_missed;		/* reports missed before an endpoint is offline */
+	double report_alarm;		/* village share able to play below which it alarms */
+	int report_tolerance_ms;	/* how far a report's sent_ms may be from our clock */
 };
 
 /* Load path into c, starting from the defaults. Returns 0, or -1 with err naming the file, line

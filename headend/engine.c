@@ -22,6 +22,7 @@
 #include "headend/arbiter.h"
 #include "headend/copies.h"
 #include "headend/keys.h"
+#include "headend/live.h"
 #include "headend/log.h"
 #include "headend/lookahead.h"
 #include "headend/state.h"
@@ -35,6 +36,8 @@
 #define END_COPIES 3		/* END is sent on this many consecutive ticks */
 #define KEEPALIVE_S 10
 #define RECENT_MAX 32
+#define LIVE_BACKLOG_MAX 25	/* frames captured and not yet sent: more are dropped at once */
+#define LIVE_WINDOW 50		/* ticks over which a standing backlog is measured */
 
 enum phase { PHASE_LEAD, PHASE_TONE, PHASE_TEXT, PHASE_GAP, PHASE_END, PHASE_DONE };
 
@@ -60,7 +63,14 @@ struct job {
 	size_t audio_len, audio_cap;
 	uint32_t *frame_end;
 	size_t n_frames, frames_cap, tone_frames;
-	enum { RENDER_WAIT, RENDER_BUSY, RENDER_DONE, RENDER_FAILED } render;
+	enum { RENDER_WAIT, RENDER_BUSY, RENDER_DONE, RENDER_FAILED, RENDER_LIVE } render;
+
+	/* A live announcement (RENDER_LIVE): its frames come from the capture thread, not the
+	 * renderer. audio keeps the frames sent, in order, for the archive. */
+	struct live *live;	/* the engine's; NULL for a bulletin */
+	size_t cursor;		/* the next captured frame to build */
+	size_t backlog_min;	/* fewest frames waiting to be built over this window */
+	int64_t stamp[LOOKAHEAD_MAX];	/* capture time of the packets built, by count */
 
 	int playing;
 	enum phase phase;
@@ -111,8 +121,16 @@ struct engine {
 	size_t n_records, cap_records;
 	json_t *recent;		/* finished broadcasts, newest last */
 	struct keys *keys;	/* signs every control packet */
+	struct live *live;	/* the last live announcement, until the next one starts */
+	uint32_t live_bulletin;
+	char live_targets[BULLETIN_TARGETS_MAX];
+	uint64_t live_started_ms, live_ended_ms;
+	time_t live_deadline;	/* live.max_s after it started */
+	const char *live_end;	/* why it ended or ends: "stopped", "max duration", ... */
 	engine_played_fn on_played;	/* the archive, told of every broadcast that ends */
 	void *on_played_arg;
+	engine_air_fn on_air;		/* endpoint reports, told what goes on air and ends */
+	void *on_air_arg;
 };
 
 static int flush_outcomes(struct engine *e);
@@ -129,6 +147,14 @@ static uint64_t wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
 static void job_free(struct job *j)
@@ -369,6 +395,25 @@ static void send_control(struct engine *e, struct job *j, enum proto_type type)
 		owe_control(e, j, &c);
 }
 
+/* A live packet just sent: its capture-to-send latency counted, its frame kept for the
+ * archive (what went out, in order, silence of ours included). */
+static void keep_live(struct engine *e, struct job *j, const unsigned char *pkt, size_t len)
+{
+	int64_t stamp = j->stamp[j->sent % LOOKAHEAD_MAX];
+
+	live_sent(j->live, stamp < 0 ? -1.0 : (double)(mono_ns() - stamp) / 1e6);
+	if (grow((void **)&j->audio, &j->audio_cap, j->audio_len + len, 1) ||
+	    grow((void **)&j->frame_end, &j->frames_cap, j->n_frames + 1, sizeof(uint32_t))) {
+		if (e->on_played)
+			log_error("bulletin %u: out of memory; a live frame is not archived",
+				  j->bulletin);
+		return;
+	}
+	memcpy(j->audio + j->audio_len, pkt + PROTO_RTP_HEADER, len - PROTO_RTP_HEADER);
+	j->audio_len += len - PROTO_RTP_HEADER;
+	j->frame_end[j->n_frames++] = (uint32_t)j->audio_len;
+}
+
 /* The packet built for this tick, if any; seq, timestamp and sent move on. */
 static int send_frame(struct engine *e, struct job *j)
 {
@@ -380,6 +425,8 @@ static int send_frame(struct engine *e, struct job *j)
 	if (j->sent == 0)
 		clock_gettime(CLOCK_MONOTONIC, &j->first_packet);
 	send_groups(e, j, pkt, len);
+	if (j->live)
+		keep_live(e, j, pkt, len);
 	send_copy(e, j, pkt, len);
 	lookahead_pop(j->ahead);
 	j->seq++;
@@ -449,6 +496,85 @@ static int starved_long(struct job *j)
 	return 1;
 }
 
+/* One packet of a live announcement built, its capture time noted (-1: silence of ours). */
+static void push_live(struct job *j, const unsigned char *frame, size_t len, int64_t stamp)
+{
+	uint32_t k = (uint32_t)lookahead_count(j->ahead);
+	struct proto_rtp r = {
+		.marker = j->sent + k == 0, .seq = (uint16_t)(j->seq + k),
+		.timestamp = j->ts + k * PROTO_FRAME_TICKS, .ssrc = j->id,
+		.payload = frame, .payload_len = len,
+	};
+
+	if (lookahead_push(j->ahead, &r))
+		log_warn("bulletin %u: a live frame of %zu bytes is too long for RTP, dropped",
+			 j->id, len);
+	else
+		j->stamp[(j->sent + k) % LOOKAHEAD_MAX] = stamp;
+}
+
+/* Frames captured and not yet built beyond what jitter explains are a clock running ahead of
+ * the pacer's (or a stall): the oldest go, counted, so that latency stays bounded. A backlog
+ * that never fell to zero over a whole window is standing, not jitter. */
+static void bound_live(struct job *j, size_t captured)
+{
+	size_t backlog = captured > j->cursor ? captured - j->cursor : 0, drop = 0;
+
+	if (backlog > LIVE_BACKLOG_MAX)
+		drop = backlog;
+	else if (j->tick % LIVE_WINDOW == 0 && j->backlog_min != (size_t)-1)
+		drop = j->backlog_min < backlog ? j->backlog_min : backlog;
+	if (j->tick % LIVE_WINDOW == 0)
+		j->backlog_min = (size_t)-1;
+	if (drop) {
+		j->cursor += drop;
+		live_dropped(j->live, drop);
+	}
+}
+
+/* A live announcement: the lead-in, then captured frames until live.buffer_frames are built
+ * ahead of their tick, so that a MANIFEST lists them before they go out. */
+static void fill_live(struct engine *e, struct job *j)
+{
+	size_t lead = (size_t)e->cfg->lead_ms / 20, want = (size_t)e->cfg->live_buffer;
+	size_t captured = live_count(j->live), len;
+	unsigned char frame[PROTO_MAX_OPUS];
+	int64_t stamp;
+	int rc = 1;
+
+	while (j->phase == PHASE_LEAD && lookahead_count(j->ahead) < want) {
+		if (j->pos < lead) {
+			push_live(j, e->silence, e->silence_len, -1);
+			j->pos++;
+			continue;
+		}
+		/* Speech starts with the newest frame: what was said before is not sent. */
+		j->phase = PHASE_TEXT;
+		j->cursor = captured ? captured - 1 : 0;
+		j->backlog_min = (size_t)-1;
+	}
+	if (j->phase != PHASE_TEXT)
+		return;
+	bound_live(j, captured);
+	while (lookahead_count(j->ahead) < want &&
+	       (rc = live_frame(j->live, j->cursor, frame, &len, &stamp)) == 1) {
+		push_live(j, frame, len, stamp);
+		j->cursor++;
+	}
+	if ((captured > j->cursor ? captured - j->cursor : 0) < j->backlog_min)
+		j->backlog_min = captured > j->cursor ? captured - j->cursor : 0;
+	if (rc < 0) {
+		j->phase = PHASE_END;
+		j->pos = 0;
+		return;
+	}
+	if (!lookahead_count(j->ahead)) {
+		/* The capture is late for this tick: a frame of silence keeps the stream whole. */
+		push_live(j, e->silence, e->silence_len, -1);
+		live_inserted(j->live, 1);
+	}
+}
+
 /* Build packets ahead of their ticks for as far as the renderer has frames, so that their
  * MANIFEST can precede them. */
 static void fill_ahead(struct engine *e, struct job *j)
@@ -456,6 +582,10 @@ static void fill_ahead(struct engine *e, struct job *j)
 	const unsigned char *frame;
 	size_t len;
 
+	if (j->live) {
+		fill_live(e, j);
+		return;
+	}
 	while (j->phase != PHASE_END && !lookahead_full(j->ahead)) {
 		uint32_t k = (uint32_t)lookahead_count(j->ahead);
 		struct proto_rtp r = {
@@ -587,8 +717,11 @@ void engine_note(struct engine *e, json_t *note)
 /* Under e->lock: j's bulletin is over everywhere (no part of it is left in the queue). */
 static void archive(struct engine *e, const struct job *j, const char *result)
 {
-	struct outcome *o = malloc(sizeof(*o)), **tail;
+	struct outcome *o, **tail;
 
+	if (j->live)	/* never in the store: a restart must not replay a live voice */
+		return;
+	o = malloc(sizeof(*o));
 	for (const struct job *k = e->jobs; k; k = k->next)
 		if (k != j && k->bulletin == j->bulletin) {
 			free(o);
@@ -757,6 +890,11 @@ static struct job *rest_of(struct engine *e, struct job *p, struct bulletin *par
 	r->expires = p->wait ? time(NULL) + p->wait : p->expires;
 	if (fate == ARBITER_RESUME)
 		resume_point(e, p, &r->resume_pass, &r->resume_pos);
+	if (p->live) {
+		r->live = p->live;
+		r->render = RENDER_LIVE;
+		r->expires = 0;
+	}
 	copy_audio(r, p);
 	job_villages(e, r);
 	job_groups(e, r);
@@ -796,7 +934,11 @@ static void tell_played(struct engine *e, const struct job *j, const struct bull
 		any += villages[v];
 	replay.phase = PHASE_LEAD;
 	replay.pos = replay.pass = 0;
-	while (len && n < j->sent && next_frame(e, &replay, &frame[n], &len[n]) == 1)
+	for (; j->live && len && n < j->sent && n < j->n_frames; n++) {
+		frame[n] = j->audio + (n ? j->frame_end[n - 1] : 0);
+		len[n] = j->frame_end[n] - (n ? j->frame_end[n - 1] : 0);
+	}
+	while (!j->live && len && n < j->sent && next_frame(e, &replay, &frame[n], &len[n]) == 1)
 		n++;
 	if (any && n)
 		e->on_played(e->on_played_arg, &(struct engine_played){
@@ -816,6 +958,8 @@ static void log_preempt(const struct job *p, const struct job *by, const char *w
 		[ARBITER_RESUME] = "resumes there from where it stopped",
 		[ARBITER_RESTART] = "restarts there from the beginning",
 		[ARBITER_DROP] = "is dropped there",
+		[ARBITER_REJOIN] = "rejoins the announcement there as it is then, without what "
+				   "was said meanwhile",
 	};
 
 	log_info("bulletin %u: %s preempted in %s by bulletin %u (%s %s %s); once that is over "
@@ -902,6 +1046,9 @@ static void carry_out(struct engine *e, const struct arbiter_action *a)
 	case ARBITER_START:
 		j->playing = 1;
 		j->started_ms = wall_ms();
+		if (e->on_air)
+			e->on_air(e->on_air_arg, &(struct engine_air){ j->id, 1, j->b.codes,
+								   j->b.n_codes });
 		break;
 	case ARBITER_WAIT:
 		wait_job(j, other);
@@ -988,7 +1135,7 @@ static void finish_job(struct engine *e, struct job **link)
 {
 	struct job *j = *link;
 	double seconds = j->sent * 0.02;
-	const char *result = j->result ? j->result :
+	const char *result = j->result ? j->result : j->live ? "played" :
 			     j->render == RENDER_DONE ? "played" : "render failed";
 
 	if (!j->dropped)
@@ -1002,6 +1149,8 @@ static void finish_job(struct engine *e, struct job **link)
 			 j->underruns);
 	if (!j->dropped)
 		tell_played(e, j, &j->b, j->villages, result);
+	if (j->playing && e->on_air)
+		e->on_air(e->on_air_arg, &(struct engine_air){ j->id, 0, NULL, 0 });
 	record_finished(e, j, seconds, result);
 	archive(e, j, result);
 	*link = j->next;
@@ -1053,12 +1202,59 @@ static const struct timespec *idle_until(struct engine *e, const struct timespec
 	return elapsed_ms(soon, keepalive) < 0 ? keepalive : soon;
 }
 
+/* Under e->lock: the live announcement's parts, on air or waiting, and whether any is on air. */
+static size_t live_parts(const struct engine *e, int *on_air)
+{
+	size_t n = 0;
+
+	*on_air = 0;
+	for (const struct job *j = e->jobs; j; j = j->next)
+		if (e->live && j->live == e->live && !j->dropped &&
+		    !(j->playing && j->phase == PHASE_DONE)) {
+			n++;
+			*on_air |= j->playing;
+		}
+	return n;
+}
+
+/* Under e->lock: the live announcement ends (the operator, or live.max_s): capture stops, the
+ * parts on air send what was captured and their END, the parts waiting are dropped. */
+static void end_live(struct engine *e, const char *why)
+{
+	if (!e->live || e->live_end)
+		return;
+	e->live_end = why;
+	live_stop(e->live);
+	log_info("live: bulletin %u to %s ends: %s", e->live_bulletin, e->live_targets, why);
+}
+
+static void live_tick(struct engine *e)
+{
+	int on_air;
+
+	if (!e->live || e->live_ended_ms)
+		return;
+	if (!e->live_end && time(NULL) >= e->live_deadline)
+		end_live(e, "max duration");
+	for (struct job *j = e->jobs; e->live_end && j; j = j->next)
+		if (j->live == e->live && !j->playing && !j->dropped) {
+			j->dropped = 1;
+			j->result = "live ended before it could play";
+		}
+	if (!live_parts(e, &on_air)) {
+		e->live_ended_ms = wall_ms();
+		if (!e->live_end)
+			end_live(e, "preempted everywhere");
+	}
+}
+
 /* One tick over every job; returns how many are on air. */
 static int pacer_tick(struct engine *e)
 {
 	struct job **link = &e->jobs;
 	int on_air = 0;
 
+	live_tick(e);
 	arbitrate(e);
 	while (*link) {
 		struct job *j = *link;
@@ -1076,6 +1272,13 @@ static int pacer_tick(struct engine *e)
 		if (j->playing) {
 			job_step(e, j);
 			on_air++;
+			/* Recorded in the tick it ends, so that the status never shows it
+			 * neither playing nor finished. */
+			if (j->phase == PHASE_DONE && j->render != RENDER_BUSY) {
+				finish_job(e, link);
+				arbitrate(e);
+				continue;
+			}
 		}
 		link = &j->next;
 	}
@@ -1167,7 +1370,8 @@ static struct job *job_new(struct engine *e, struct bulletin *b, const struct en
 	j->id = j->bulletin = id;
 	j->b = *b;
 	memset(b, 0, sizeof(*b));
-	j->item = (struct arbiter_item){ j->b.kind, j->b.colour, j->b.signal };
+	j->item = (struct arbiter_item){ j->b.kind, j->b.colour, j->b.signal,
+					  PROTO_COLOUR_NONE };
 	j->gap_ms = j->b.kind == PROTO_KIND_WARNING ?
 		    e->cfg->signals.colours[j->b.colour].gap_ms : e->cfg->repeat_gap_ms;
 	j->accepted_at = now;
@@ -1584,7 +1788,7 @@ char *engine_status_json(struct engine *e)
 
 	pthread_mutex_lock(&e->lock);
 	for (const struct job *j = e->jobs; j; j = j->next)
-		if (!j->dropped && !(j->playing && j->phase == PHASE_DONE))
+		if (!j->dropped)	/* one that is over stays "playing" until it is recorded */
 			json_array_append_new(j->playing ? playing : queued, job_json(e, j));
 	json_object_set_new(root, "playing", playing);
 	json_object_set_new(root, "queued", queued);
@@ -1761,6 +1965,7 @@ void engine_close(struct engine *e)
 	flush_outcomes(e);
 	pthread_mutex_unlock(&e->lock);
 	free_state(e);
+	live_release(e->live);
 	keys_close(e->keys);
 	tts_close(e->tts);
 	close(e->sock);
@@ -1769,11 +1974,207 @@ void engine_close(struct engine *e)
 	free(e);
 }
 
+/* Live announcements */
+
+/* Under e->lock, j a live announcement just queued: where a broadcast it may not preempt is on
+ * air, j waits as a part of its own that rejoins once those villages are free, and starts at
+ * once everywhere else. (A whole announcement would otherwise wait for its busiest village.) */
+static void start_where_free(struct engine *e, struct job *j)
+{
+	size_t blocked = 0, free_left = 0;
+	unsigned char *keep = calloc(e->z->n_villages, 1);
+	struct bulletin part = { 0 }, mine = { 0 };
+	char err[256];
+
+	memset(e->shared, 0, e->z->n_villages);
+	for (const struct job *o = e->jobs; o && keep; o = o->next) {
+		if (o == j || !o->playing || o->dropped || o->phase == PHASE_DONE ||
+		    arbiter_decide(&o->item, &j->item) != ARBITER_QUEUE)
+			continue;
+		for (size_t v = 0; v < e->z->n_villages; v++)
+			e->shared[v] |= o->villages[v] && j->villages[v];
+	}
+	for (size_t v = 0; keep && v < e->z->n_villages; v++) {
+		keep[v] = j->villages[v] && !e->shared[v];
+		blocked += e->shared[v];
+		free_left += keep[v];
+	}
+	if (!blocked || !free_left)
+		goto out;
+	if (bulletin_copy(&part, &j->b, e->z) ||
+	    bulletin_restrict(&part, e->z, e->shared, err, sizeof(err)) ||
+	    bulletin_copy(&mine, &j->b, e->z) ||
+	    bulletin_restrict(&mine, e->z, keep, err, sizeof(err))) {
+		log_warn("bulletin %u: live cannot start apart from %zu busy villages; it waits "
+			 "for all of them", j->bulletin, blocked);
+		goto out;
+	}
+	log_info("bulletin %u: live waits in %s, where a broadcast it may not preempt is on air, "
+		 "and starts at once in %s", j->bulletin, part.targets, mine.targets);
+	bulletin_free(&j->b);
+	j->b = mine;
+	memset(&mine, 0, sizeof(mine));
+	memcpy(j->villages, keep, e->z->n_villages);
+	job_groups(e, j);
+	if (!rest_of(e, j, &part, ARBITER_REJOIN))
+		log_error("bulletin %u: out of memory, live not heard in %s", j->bulletin,
+			  part.targets);
+out:
+	bulletin_free(&part);
+	bulletin_free(&mine);
+	free(keep);
+}
+
+int engine_live_start(struct engine *e, struct bulletin *b, uint32_t *id, char *err,
+		      size_t errlen)
+{
+	struct live *l = NULL;
+	struct job *j = NULL, **tail;
+	int on_air, rc = -1;
+
+	if (e->cfg->pace != 1.0) {
+		/* the microphone gives 20 ms every 20 ms: faster ticks would only send silence */
+		snprintf(err, errlen, "live announcements need multicast.pace = 1.0 (it is %.1f)",
+			 e->cfg->pace);
+		return -1;
+	}
+	pthread_mutex_lock(&e->submit_lock);
+	pthread_mutex_lock(&e->lock);
+	if (live_parts(e, &on_air)) {
+		snprintf(err, errlen, "live announcement %u to %s is %s already; stop it first",
+			 e->live_bulletin, e->live_targets, on_air ? "on air" : "waiting");
+		pthread_mutex_unlock(&e->lock);
+		rc = -2;
+		goto out;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (live_open(&l, e->cfg, err, errlen))
+		goto out;
+	j = calloc(1, sizeof(*j));
+	if (!j || !(j->villages = calloc(e->z->n_villages, 1))) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (state_next_id(e->cfg->state_dir, id)) {
+		snprintf(err, errlen, "cannot take a bulletin id in %s: %s", e->cfg->state_dir,
+			 strerror(errno));
+		goto out;
+	}
+	j->id = j->bulletin = *id;
+	j->b = *b;
+	memset(b, 0, sizeof(*b));
+	j->b.kind = PROTO_KIND_LIVE;
+	j->b.repeat = 0;
+	j->item = (struct arbiter_item){ PROTO_KIND_LIVE, PROTO_COLOUR_NONE, 0,
+					  e->cfg->live_outranks };
+	j->accepted_at = time(NULL);
+	j->live = l;
+	j->render = RENDER_LIVE;
+	job_villages(e, j);
+	job_groups(e, j);
+	job_randomise(j);
+	clock_gettime(CLOCK_MONOTONIC, &j->accepted);
+
+	pthread_mutex_lock(&e->lock);
+	live_release(e->live);
+	e->live = l;
+	e->live_bulletin = *id;
+	snprintf(e->live_targets, sizeof(e->live_targets), "%s", j->b.targets);
+	e->live_started_ms = wall_ms();
+	e->live_ended_ms = 0;
+	e->live_deadline = j->accepted_at + e->cfg->live_max_s;
+	e->live_end = NULL;
+	for (tail = &e->jobs; *tail; tail = &(*tail)->next)
+		;
+	*tail = j;
+	start_where_free(e, j);
+	pthread_cond_signal(&e->wake_pacer);
+	pthread_mutex_unlock(&e->lock);
+	log_info("live: bulletin %u to %s (%zu endpoints) from ALSA device \"%s\", at most %d s",
+		 *id, j->b.targets, j->b.endpoints, e->cfg->live_device, e->cfg->live_max_s);
+	l = NULL;
+	j = NULL;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&e->submit_lock);
+	if (j)
+		job_free(j);
+	live_release(l);
+	return rc;
+}
+
+int engine_live_stop(struct engine *e, uint32_t *id, char *err, size_t errlen)
+{
+	int on_air, rc = 0;
+
+	pthread_mutex_lock(&e->lock);
+	if (!live_parts(e, &on_air) || e->live_end) {
+		snprintf(err, errlen, "no live announcement is on air or waiting");
+		rc = -1;
+	} else {
+		*id = e->live_bulletin;
+		end_live(e, "stopped");
+		pthread_cond_signal(&e->wake_pacer);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+char *engine_live_json(struct engine *e)
+{
+	json_t *o, *parts = json_array();
+	const char *state = "off";
+	char *text;
+	int on_air;
+
+	pthread_mutex_lock(&e->lock);
+	if (e->live)
+		state = !live_parts(e, &on_air) ? "ended" : on_air ? "on_air" : "waiting";
+	o = json_pack("{s:s, s:s, s:i, s:i, s:s}", "state", state, "device", e->cfg->live_device,
+		      "buffer_frames", e->cfg->live_buffer, "max_s", e->cfg->live_max_s,
+		      "outranks", proto_colour_name(e->cfg->live_outranks));
+	for (const struct job *j = e->jobs; e->live && j; j = j->next) {
+		if (j->live != e->live || j->dropped)
+			continue;
+		json_array_append_new(parts, json_pack("{s:i, s:s, s:s, s:f}", "broadcast",
+				      (json_int_t)j->id, "targets", j->b.targets, "state",
+				      j->playing ? "on_air" : "waiting", "seconds_sent",
+				      j->sent * 0.02));
+		if (!j->playing && j->blocked_by)
+			json_object_set_new(json_array_get(parts, json_array_size(parts) - 1),
+					    "waiting_for", json_integer(j->blocked_by));
+	}
+	if (o && e->live) {
+		json_object_update_new(o, json_pack("{s:i, s:s, s:I, s:I, s:o}", "bulletin",
+				       (json_int_t)e->live_bulletin, "targets", e->live_targets,
+				       "started_ms", (json_int_t)e->live_started_ms, "ended_ms",
+				       (json_int_t)e->live_ended_ms, "counters",
+				       live_json(e->live)));
+		if (e->live_end)
+			json_object_set_new(o, "ended_by", json_string(e->live_end));
+		json_object_set_new(o, "seconds", json_real(((e->live_ended_ms ?
+				    e->live_ended_ms : wall_ms()) - e->live_started_ms) / 1e3));
+	}
+	json_object_set_new(o, "parts", parts);
+	pthread_mutex_unlock(&e->lock);
+	text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+	json_decref(o);
+	return text;
+}
+
 void engine_on_played(struct engine *e, engine_played_fn fn, void *arg)
 {
 	pthread_mutex_lock(&e->lock);
 	e->on_played = fn;
 	e->on_played_arg = arg;
+	pthread_mutex_unlock(&e->lock);
+}
+
+void engine_on_air(struct engine *e, engine_air_fn fn, void *arg)
+{
+	pthread_mutex_lock(&e->lock);
+	e->on_air = fn;
+	e->on_air_arg = arg;
 	pthread_mutex_unlock(&e->lock);
 }
 

@@ -91,6 +91,39 @@ struct engine_played {
 typedef void (*engine_played_fn)(void *arg, const struct engine_played *p);
 void engine_on_played(struct engine *e, engine_played_fn fn, void *arg);
 
+/* A broadcast going on air (on 1), aimed at codes, or over everywhere (on 0; codes empty).
+ * Valid only during the call. */
+struct engine_air {
+	uint32_t broadcast;
+	int on;
+	const uint64_t *codes;
+	size_t n_codes;
+};
+
+/* Call fn whenever a broadcast goes on air or is over; NULL stops it. fn runs on the pacer
+ * thread with the engine locked, as engine_on_played's does, and never calls the engine. */
+typedef void (*engine_air_fn)(void *arg, const struct engine_air *a);
+void engine_on_air(struct engine *e, engine_air_fn fn, void *arg);
+
+/* Start a live announcement to b's targets from the ALSA device of live.device (b's text is
+ * what the archive shows; its kind becomes live). The device is opened first: if it cannot
+ * be, nothing is queued. On 0 the engine owns b's contents and *id is the bulletin and
+ * broadcast id; -1 with err naming the device or the failure (HTTP 503); -2 when a live
+ * announcement is on air or waiting already (409). Never kept on disk: a restart does not
+ * replay a live voice. */
+__attribute__((warn_unused_result))
+int engine_live_start(struct engine *e, struct bulletin *b, uint32_t *id, char *err,
+		      size_t errlen);
+
+/* End the live announcement: what was captured goes out, then END. 0 with *id, or -1 if none
+ * is on air or waiting. */
+__attribute__((warn_unused_result))
+int engine_live_stop(struct engine *e, uint32_t *id, char *err, size_t errlen);
+
+/* State, parts, counters and latency of the last live announcement (GET /v1/live), as JSON
+ * text the caller frees. */
+char *engine_live_json(struct engine *e);
+
 /* The speech engine the broadcasts are rendered with (tts_render is safe from any thread). */
 struct tts *engine_tts(struct engine *e);
 

@@ -21,6 +21,8 @@
 #include "headend/bulletin.h"
 #include "headend/console.h"
 #include "headend/log.h"
+#include "headend/onair.h"
+#include "headend/reports.h"
 #include "headend/scheduler.h"
 
 struct http {
@@ -31,6 +33,8 @@ struct http {
 	struct auth *auth;
 	struct scheduler *scheduler;	/* slots, staging, warnings; NULL until set */
 	struct console *console;	/* web console, CAP, archive; NULL until set */
+	struct monitor *monitor;	/* the local monitor; NULL until set */
+	struct reports *reports;	/* endpoint status reports; NULL until set */
 	char *tls_cert, *tls_key;	/* PEM text, kept while the daemon runs */
 };
 
@@ -228,9 +232,77 @@ void http_set_console(struct http *h, struct console *con)
 	h->console = con;
 }
 
+/* Endpoint status (headend/reports.c). The table needs a token, GET included: which
+ * loudspeakers are down is the office's business. */
+static enum MHD_Result answer_reports(struct http *h, struct MHD_Connection *c,
+				      const char *method, const char *url, struct request *req)
+{
+	char err[512], who[160], *answer = NULL;
+	struct auth_who caller;
+	enum auth_result a;
+	unsigned status;
+	enum MHD_Result rc;
+
+	if (req && req->too_big)
+		return refuse_as(c, req, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
+				 "request body is over the size limit");
+	if (!req && (a = auth_check(h->auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+				    MHD_HTTP_HEADER_AUTHORIZATION), &caller)) != AUTH_OK)
+		return refuse(c, method, url, MHD_HTTP_UNAUTHORIZED, auth_strerror(a));
+	snprintf(who, sizeof(who), "%s %s", peer(c), req ? req->who.text : caller.text);
+	status = reports_handle(h->reports, method, url, query_arg(c, "target"),
+				query_arg(c, "broadcast"), who, req ? req->body : NULL,
+				req ? req->len : 0, &answer, err, sizeof(err));
+	if (status >= 300)
+		return refuse_as(c, req, method, url, status, err);
+	rc = reply(c, status, answer);
+	free(answer);
+	return rc;
+}
+
+void http_set_reports(struct http *h, struct reports *r)
+{
+	h->reports = r;
+}
+
+void http_set_monitor(struct http *h, struct monitor *m)
+{
+	h->monitor = m;
+}
+
+/* Live announcements and the local monitor (headend/onair.c). GET is public, as the status
+ * is; POST needs a token like every other. */
+static enum MHD_Result answer_onair(struct http *h, struct MHD_Connection *c,
+				    const char *method, const char *url, struct request *req)
+{
+	struct onair_call call = { method, url, req ? req->body : NULL, req ? req->len : 0 };
+	char err[512], client[BULLETIN_CLIENT_ID_MAX + 1] = "", *answer = NULL;
+	uint32_t started;
+	unsigned status;
+	enum MHD_Result rc;
+
+	if (req && req->too_big)
+		return refuse_as(c, req, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
+				 "request body is over the size limit");
+	status = onair_handle(h->engine, h->monitor, h->z, h->cfg, &call, &answer, &started,
+			      client, sizeof(client), err, sizeof(err));
+	if (status >= 300)
+		return refuse_as(c, req, method, url, status, err);
+	if (started) {
+		log_info("http %s %s POST %s: live announcement %u started", peer(c),
+			 req->who.text, url, started);
+		console_accepted(h->console, started, req->who.text, client);
+	} else if (req) {
+		log_info("http %s %s POST %s: %u", peer(c), req->who.text, url, status);
+	}
+	rc = reply(c, status, answer);
+	free(answer);
+	return rc;
+}
+
 static enum MHD_Result get_status(struct http *h, struct MHD_Connection *c)
 {
-	char *text = engine_status_json(h->engine);
+	char *text = reports_annotate(h->reports, engine_status_json(h->engine));
 	enum MHD_Result rc;
 
 	if (!text)
@@ -352,6 +424,10 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 		return answer_scheduler(h, c, method, url, req);
 	if (console_owns(url))
 		return answer_console(h, c, method, url, req);
+	if (onair_owns(url))
+		return answer_onair(h, c, method, url, req);
+	if (reports_owns(url))
+		return answer_reports(h, c, method, url, req);
 	if (!strcmp(url, "/v1/status")) {
 		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 			return refuse(c, method, url, MHD_HTTP_METHOD_NOT_ALLOWED,

@@ -30,4 +30,15 @@ struct console;
  * to con; until then they answer 503. */
 void http_set_console(struct http *h, struct console *con);
 
+struct monitor;
+
+/* Hand /v1/monitor to m; until then it answers 503. /v1/live is the engine's. */
+void http_set_monitor(struct http *h, struct monitor *m);
+
+struct reports;
+
+/* Hand the endpoint routes (/v1/endpoints, /v1/endpoints/ID/key) to r; until then they
+ * answer 503. */
+void http_set_reports(struct http *h, struct reports *r);
+
 #endif

@@ -19,6 +19,8 @@
 #include "headend/engine.h"
 #include "headend/http.h"
 #include "headend/log.h"
+#include "headend/monitor.h"
+#include "headend/reports.h"
 #include "headend/scheduler.h"
 #include "headend/state.h"
 #include "schedule/schedule.h"
@@ -95,6 +97,8 @@ int main(int argc, char **argv)
 	struct schedule *sch = malloc(sizeof(*sch));
 	struct scheduler *s = NULL;
 	struct console *con = NULL;
+	struct monitor *mon = NULL;
+	struct reports *rep = NULL;
 	char err[512], ifname[INET_ADDRSTRLEN], base[INET_ADDRSTRLEN];
 	sigset_t set;
 	int rc = 1;
@@ -107,7 +111,8 @@ int main(int argc, char **argv)
 	    state_lock(cfg.state_dir, err, sizeof(err)) ||
 	    schedule_load(sch, cfg.schedule_path, err, sizeof(err)) ||
 	    zones_load(&z, cfg.zones_path, err, sizeof(err)) != ZONES_OK ||
-	    scheduler_check(sch, z, &cfg, err, sizeof(err))) {
+	    scheduler_check(sch, z, &cfg, err, sizeof(err)) ||
+	    reports_open(&rep, &cfg, z, err, sizeof(err))) {
 		log_error("%s", sch ? err : "out of memory");
 		goto out;
 	}
@@ -120,12 +125,22 @@ int main(int argc, char **argv)
 	if (engine_open(&e, &cfg, z, err, sizeof(err)) ||
 	    http_open(&h, &cfg, z, e, err, sizeof(err)) ||
 	    scheduler_open(&s, &cfg, sch, z, e, err, sizeof(err)) ||
-	    console_open(&con, &cfg, sch, z, e, s, err, sizeof(err))) {
+	    console_open(&con, &cfg, sch, z, e, s, err, sizeof(err)) ||
+	    monitor_open(&mon, &cfg, z, err, sizeof(err))) {
 		log_error("%s", err);
 		goto out;
 	}
+	/* Reports listen only once HTTP does: a second head-end on the same ports is refused
+	 * by the HTTP port first, with the message operators know. */
+	if (reports_start(rep, err, sizeof(err))) {
+		log_error("%s", err);
+		goto out;
+	}
+	engine_on_air(e, reports_on_air, rep);
 	http_set_scheduler(h, s);
 	http_set_console(h, con);
+	http_set_monitor(h, mon);
+	http_set_reports(h, rep);
 	inet_ntop(AF_INET, &cfg.mc_interface, ifname, sizeof(ifname));
 	inet_ntop(AF_INET, &cfg.mc_base, base, sizeof(base));
 	log_info("headend: listening on http%s://%s:%d; multicast on interface %s, port %d, "
@@ -141,9 +156,11 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	http_close(h);
+	monitor_close(mon);
 	console_close(con);
 	scheduler_close(s);
 	engine_close(e);
+	reports_close(rep);
 	zones_free(z);
 	free(sch);
 	curl_global_cleanup();

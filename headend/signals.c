@@ -4,15 +4,14 @@
 #include "headend/signals.h"
 
 #include <libconfig.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-struct loader {
-	const char *file;
-	char *err;
-	size_t errlen;
-};
+#include "schedule/cfgfile.h"
+
+#define fail_at(l, set, ...) (cfgfile_fail(l, set, __VA_ARGS__), SIGNALS_ERR_FORMAT)
+#define get_int(l, ...) (cfgfile_int(l, __VA_ARGS__) ? SIGNALS_ERR_FORMAT : SIGNALS_OK)
+#define check_names(l, ...) (cfgfile_names(l, __VA_ARGS__) ? SIGNALS_ERR_FORMAT : SIGNALS_OK)
 
 void signals_default(struct signals *s)
 {
@@ -47,21 +46,6 @@ const char *signals_strerror(enum signals_result r)
 	return "unknown error";
 }
 
-__attribute__((format(printf, 3, 4)))
-static enum signals_result fail_at(const struct loader *l, const config_setting_t *set,
-				   const char *fmt, ...)
-{
-	char why[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	snprintf(l->err, l->errlen, "%s:%d: %s", l->file,
-		 set ? config_setting_source_line(set) : 0, why);
-	return SIGNALS_ERR_FORMAT;
-}
-
 static enum proto_colour colour_named(const char *name)
 {
 	for (int c = PROTO_COLOUR_WHITE; c <= PROTO_COLOUR_RED; c++)
@@ -70,22 +54,7 @@ static enum proto_colour colour_named(const char *name)
 	return PROTO_COLOUR_NONE;
 }
 
-static enum signals_result check_names(const struct loader *l, const config_setting_t *group,
-				       const char *const *known, size_t n)
-{
-	for (int i = 0; i < config_setting_length(group); i++) {
-		const config_setting_t *set = config_setting_get_elem(group, (unsigned)i);
-		size_t k;
-
-		for (k = 0; k < n && strcmp(config_setting_name(set), known[k]); k++)
-			;
-		if (k == n)
-			return fail_at(l, set, "unknown setting %s", config_setting_name(set));
-	}
-	return SIGNALS_OK;
-}
-
-static enum signals_result load_colours_list(const struct loader *l,
+static enum signals_result load_colours_list(const struct cfgfile *l,
 					     const config_setting_t *list, unsigned *out)
 {
 	if (!list || !config_setting_is_array(list) || !config_setting_length(list))
@@ -104,7 +73,7 @@ static enum signals_result load_colours_list(const struct loader *l,
 	return SIGNALS_OK;
 }
 
-static enum signals_result load_signal(const struct loader *l, const config_setting_t *set,
+static enum signals_result load_signal(const struct cfgfile *l, const config_setting_t *set,
 				       struct signals *s)
 {
 	static const char *const fields[] = { "key", "name", "colours" };
@@ -139,24 +108,7 @@ static enum signals_result load_signal(const struct loader *l, const config_sett
 	return SIGNALS_OK;
 }
 
-static enum signals_result get_int(const struct loader *l, const config_setting_t *parent,
-				   const char *name, int min, int max, int *out)
-{
-	const config_setting_t *set = config_setting_get_member(parent, name);
-	int v;
-
-	if (!set)
-		return SIGNALS_OK;
-	if (config_setting_type(set) != CONFIG_TYPE_INT)
-		return fail_at(l, set, "%s must be an integer", name);
-	v = config_setting_get_int(set);
-	if (v < min || v > max)
-		return fail_at(l, set, "%s: %d is outside %d..%d", name, v, min, max);
-	*out = v;
-	return SIGNALS_OK;
-}
-
-static enum signals_result load_policy(const struct loader *l, const config_setting_t *set,
+static enum signals_result load_policy(const struct cfgfile *l, const config_setting_t *set,
 				       struct colour_policy *p)
 {
 	static const char *const fields[] = { "tone", "repeat", "gap_ms", "rebroadcast" };
@@ -183,7 +135,7 @@ static enum signals_result load_policy(const struct loader *l, const config_sett
 	return SIGNALS_OK;
 }
 
-static enum signals_result load_policies(const struct loader *l, const config_setting_t *group,
+static enum signals_result load_policies(const struct cfgfile *l, const config_setting_t *group,
 					 struct signals *s)
 {
 	static const char *const colours[] = { "white", "blue", "yellow", "orange", "red" };
@@ -204,7 +156,7 @@ static enum signals_result load_policies(const struct loader *l, const config_se
 	return SIGNALS_OK;
 }
 
-static enum signals_result load_all(const struct loader *l, const config_t *cf,
+static enum signals_result load_all(const struct cfgfile *l, const config_t *cf,
 				    struct signals *s)
 {
 	static const char *const top[] = { "signals", "colours", "lift_repeat" };
@@ -227,7 +179,7 @@ static enum signals_result load_all(const struct loader *l, const config_t *cf,
 
 enum signals_result signals_load(struct signals *s, const char *path, char *err, size_t errlen)
 {
-	struct loader l = { path, err, errlen };
+	struct cfgfile l = { path, err, errlen };
 	enum signals_result rc;
 	config_t cf;
 

@@ -5,38 +5,7 @@
 
 #include <string.h>
 
-static void put16(unsigned char *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	put32(p, v >> 32);
-	put32(p + 4, v & 0xffffffffu);
-}
-
-static uint16_t get16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
+#include "proto/bytes.h"
 
 enum proto_packet proto_classify(const unsigned char *buf, size_t len)
 {
@@ -116,7 +85,7 @@ static size_t count_offset(enum proto_type type)
 
 static int broadcast_fields_ok(const struct proto_control *c)
 {
-	if (c->kind < PROTO_KIND_FORECAST || c->kind > PROTO_KIND_WARNING || c->signal > 10 ||
+	if (c->kind < PROTO_KIND_FORECAST || c->kind > PROTO_KIND_LIVE || c->signal > 10 ||
 	    c->colour > PROTO_COLOUR_RED || c->action > PROTO_ACTION_LIFT ||
 	    c->n_targets == 0 || c->n_targets > PROTO_MAX_TARGETS)
 		return 0;
@@ -318,9 +287,9 @@ const char *proto_signal_key(unsigned signal)
 
 const char *proto_kind_name(enum proto_kind k)
 {
-	static const char *const names[] = { "?", "forecast", "nowcast", "warning" };
+	static const char *const names[] = { "?", "forecast", "nowcast", "warning", "live" };
 
-	return (unsigned)k < 4 ? names[k] : "?";
+	return (unsigned)k < 5 ? names[k] : "?";
 }
 
 const char *proto_colour_name(enum proto_colour c)

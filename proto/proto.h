@@ -48,7 +48,10 @@ enum proto_type {
 	PROTO_START = 1, PROTO_END = 2, PROTO_KEEPALIVE = 3, PROTO_MANIFEST = 4, PROTO_KEY = 5,
 };
 
-enum proto_kind { PROTO_KIND_FORECAST = 1, PROTO_KIND_NOWCAST = 2, PROTO_KIND_WARNING = 3 };
+enum proto_kind {
+	PROTO_KIND_FORECAST = 1, PROTO_KIND_NOWCAST = 2, PROTO_KIND_WARNING = 3,
+	PROTO_KIND_LIVE = 4,		/* a live announcement from the head-end's microphone */
+};
 
 enum proto_colour {
 	PROTO_COLOUR_NONE = 0, PROTO_COLOUR_WHITE, PROTO_COLOUR_BLUE, PROTO_COLOUR_YELLOW,

@@ -5,12 +5,13 @@
 
 #include <libconfig.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/ucal.h>
 #include <unicode/ustring.h>
+
+#include "schedule/cfgfile.h"
 
 struct day {
 	int year, month, date;	/* month counts from 0, as ICU does */
@@ -260,78 +261,18 @@ void schedule_default(struct schedule *s)
 	s->n_slots = sizeof(default_slots) / sizeof(default_slots[0]);
 }
 
+/* The file being read: libconfig's tree and where messages go (schedule/cfgfile.h). */
 struct loader {
 	const config_t *cf;
-	const char *file;
-	char *err;
-	size_t errlen;
+	struct cfgfile f;
 };
 
-__attribute__((format(printf, 3, 4)))
-static enum schedule_result fail_at(const struct loader *l, const config_setting_t *set,
-				    const char *fmt, ...)
-{
-	char why[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	snprintf(l->err, l->errlen, "%s:%d: %s", l->file,
-		 set ? config_setting_source_line(set) : 0, why);
-	return SCHEDULE_ERR_FORMAT;
-}
-
-/* An integer setting named name under parent, if present, within min..max. */
-static enum schedule_result get_int(const struct loader *l, const config_setting_t *parent,
-				    const char *name, int min, int max, int *out)
-{
-	const config_setting_t *set = config_setting_get_member(parent, name);
-	int v;
-
-	if (!set)
-		return SCHEDULE_OK;
-	if (config_setting_type(set) != CONFIG_TYPE_INT)
-		return fail_at(l, set, "%s must be an integer", name);
-	v = config_setting_get_int(set);
-	if (v < min || v > max)
-		return fail_at(l, set, "%s: %d is outside %d..%d", name, v, min, max);
-	*out = v;
-	return SCHEDULE_OK;
-}
-
-static enum schedule_result get_string(const struct loader *l, const config_setting_t *parent,
-				       const char *name, char *out, size_t size, int may_be_empty)
-{
-	const config_setting_t *set = config_setting_get_member(parent, name);
-	const char *v;
-
-	if (!set)
-		return SCHEDULE_OK;
-	v = config_setting_get_string(set);
-	if (!v)
-		return fail_at(l, set, "%s must be a string", name);
-	if ((!*v && !may_be_empty) || strlen(v) >= size)
-		return fail_at(l, set, "%s is empty or too long", name);
-	memcpy(out, v, strlen(v) + 1);
-	return SCHEDULE_OK;
-}
-
-/* A misspelt setting would otherwise leave its default in force without a word. */
-static enum schedule_result check_names(const struct loader *l, const config_setting_t *group,
-					const char *const *known, size_t n)
-{
-	for (int i = 0; i < config_setting_length(group); i++) {
-		const config_setting_t *set = config_setting_get_elem(group, (unsigned)i);
-		size_t k;
-
-		for (k = 0; k < n && strcmp(config_setting_name(set), known[k]); k++)
-			;
-		if (k == n)
-			return fail_at(l, set, "unknown setting %s", config_setting_name(set));
-	}
-	return SCHEDULE_OK;
-}
+#define fail_at(l, set, ...) (cfgfile_fail(&(l)->f, set, __VA_ARGS__), SCHEDULE_ERR_FORMAT)
+#define get_int(l, ...) (cfgfile_int(&(l)->f, __VA_ARGS__) ? SCHEDULE_ERR_FORMAT : SCHEDULE_OK)
+#define get_string(l, ...) \
+	(cfgfile_string(&(l)->f, __VA_ARGS__) ? SCHEDULE_ERR_FORMAT : SCHEDULE_OK)
+#define check_names(l, ...) \
+	(cfgfile_names(&(l)->f, __VA_ARGS__) ? SCHEDULE_ERR_FORMAT : SCHEDULE_OK)
 
 static enum schedule_result load_zone(const struct loader *l, struct schedule *s)
 {
@@ -347,10 +288,9 @@ static enum schedule_result load_zone(const struct loader *l, struct schedule *s
 	id[SCHEDULE_NAME_MAX - 1] = 0;
 	ucal_getCanonicalTimeZoneID(id, -1, canonical, SCHEDULE_NAME_MAX, &system, &st);
 	if (U_FAILURE(st) || !system) {
-		snprintf(l->err, l->errlen, "%s:%d: time_zone: \"%s\" is not a known time zone "
-			 "(an IANA name such as Asia/Shanghai)", l->file,
-			 config_setting_source_line(config_setting_get_member(root, "time_zone")),
-			 s->zone);
+		cfgfile_fail(&l->f, config_setting_get_member(root, "time_zone"),
+			     "time_zone: \"%s\" is not a known time zone (an IANA name such as "
+			     "Asia/Shanghai)", s->zone);
 		return SCHEDULE_ERR_ZONE;
 	}
 	return SCHEDULE_OK;
@@ -492,7 +432,7 @@ enum schedule_result schedule_load(struct schedule *s, const char *path, char *e
 				   size_t errlen)
 {
 	config_t cf;
-	struct loader l = { &cf, path, err, errlen };
+	struct loader l = { &cf, { path, err, errlen } };
 	enum schedule_result rc;
 
 	schedule_default(s);

@@ -42,6 +42,8 @@ while sleep 5; do
 	grep '^playing' <<< "$status" || true
 done
 sleep 0.5
+echo "== what the loudspeakers report (headendctl endpoints, those not offline)"
+./build/headendctl endpoints | grep -v ' offline ' || true
 kill -TERM "${PIDS[@]:1}"
 wait "${PIDS[@]:1}" 2>/dev/null || true
 

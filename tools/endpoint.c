@@ -3,7 +3,8 @@
  * verifies every packet against the head-end's key (signatures, replay and clock windows, audio
  * hashes), follows START/END control packets, decodes Opus with loss concealment and in-band
  * FEC, and writes what it hears to a WAV file or an ALSA device. It counts what it rejects, by
- * reason. docs/protocol.md is its specification. */
+ * reason, and reports its state to the head-end, signed with a key of its own (回传).
+ * docs/protocol.md is its specification. */
 #include <alsa/asoundlib.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,14 +14,17 @@
 #include <opus/opus.h>
 #include <poll.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "proto/proto.h"
+#include "proto/report.h"
 #include "proto/sign.h"
 #include "proto/verify.h"
 #include "tools/common.h"
@@ -29,6 +33,7 @@
 #define RATE 48000
 #define FRAME 960
 #define RECENT 16
+#define VERSION "cx-endpoint " CX_VERSION	/* sent in every status report */
 
 struct options {
 	const char *config, *out, *alsa;
@@ -44,6 +49,24 @@ struct settings {
 	int port;
 	int silence_ms;
 	int tolerance_ms;	/* clock difference allowed between head-end and endpoint */
+	int report;		/* 0: report.address is "", no status reports */
+	struct in_addr report_address;
+	int report_port, report_period_s;
+	char report_key[512];	/* this endpoint's seed file, or the folder of ID.key files */
+};
+
+struct reporter {		/* status reports to the head-end, docs/protocol.md section 8 */
+	int sock;
+	struct sockaddr_in to;
+	unsigned char sk[PROTO_SECRET_KEY];
+	uint32_t key_id, seq;
+	uint64_t boot;
+	double started, next;	/* monotonic: start, next periodic report */
+	int now;		/* the state changed: report at once */
+	int failing;		/* the last send failed (said once) */
+	uint32_t last;		/* the broadcast last played to its end or cut */
+	int alsa_fault;		/* the sound device fails */
+	int recovered;		/* a fault cleared: the next report says so */
 };
 
 struct counts {
@@ -78,6 +101,7 @@ struct endpoint {
 	long played;
 	struct counts total;		/* finished broadcasts and the time between them */
 	struct proto_verifier ver;
+	struct reporter rep;
 };
 
 static volatile sig_atomic_t stopping;
@@ -203,6 +227,41 @@ static int load_trust(config_t *cf, const char *path, struct settings *s, char *
 	return 0;
 }
 
+/* Where status reports go, how often, and the key that signs them. */
+static int load_report(config_t *cf, const char *path, struct settings *s, char *err,
+		       size_t errlen)
+{
+	const char *address = "127.0.0.1", *key = "var/endpoint-keys";
+	int port = 5005, period = 30;
+
+	if ((config_lookup(cf, "report.address") &&
+	     !config_lookup_string(cf, "report.address", &address)) ||
+	    (*address && inet_pton(AF_INET, address, &s->report_address) != 1)) {
+		snprintf(err, errlen, "%s: report.address must be the head-end's IPv4 address, or "
+			 "\"\" for no reports", path);
+		return -1;
+	}
+	if ((config_lookup(cf, "report.port") && !config_lookup_int(cf, "report.port", &port)) ||
+	    port < 1 || port > 65535 ||
+	    (config_lookup(cf, "report.period_s") &&
+	     !config_lookup_int(cf, "report.period_s", &period)) || period < 1 || period > 3600) {
+		snprintf(err, errlen, "%s: report.port must be an integer 1..65535 and "
+			 "report.period_s 1..3600", path);
+		return -1;
+	}
+	if ((config_lookup(cf, "report.key") && !config_lookup_string(cf, "report.key", &key)) ||
+	    !*key || strlen(key) >= sizeof(s->report_key)) {
+		snprintf(err, errlen, "%s: report.key must name this endpoint's report key file, "
+			 "or the folder of ID.key files", path);
+		return -1;
+	}
+	s->report = *address != '\0';
+	s->report_port = port;
+	s->report_period_s = period;
+	memcpy(s->report_key, key, strlen(key) + 1);
+	return 0;
+}
+
 /* Reads etc/endpoint.cfg; an error names the file, the line if known, and the setting. */
 /* A misspelt setting would leave its default in force without a word, and the loudspeaker
  * would listen on the wrong port: refuse it, naming it and its line. */
@@ -211,7 +270,8 @@ static int check_names(const config_setting_t *group, const char *path, char *er
 {
 	static const char *const known[] = {
 		"zones", "multicast", "silence_ms", "key", "clock_tolerance_ms",
-		"multicast.interface", "multicast.base", "multicast.port",
+		"multicast.interface", "multicast.base", "multicast.port", "report",
+		"report.address", "report.port", "report.period_s", "report.key",
 	};
 
 	for (int i = 0; i < config_setting_length(group); i++) {
@@ -285,7 +345,7 @@ static int load_settings(const char *path, struct settings *s, char *err, size_t
 		snprintf(err, errlen, "%s: silence_ms must be an integer 100..600000", path);
 		goto out;
 	}
-	if (load_trust(&cf, path, s, err, errlen))
+	if (load_trust(&cf, path, s, err, errlen) || load_report(&cf, path, s, err, errlen))
 		goto out;
 	memcpy(s->zones, zones, strlen(zones) + 1);
 	s->port = port;
@@ -392,9 +452,16 @@ static void play(struct endpoint *ep, const opus_int16 *pcm, int samples)
 	if (ep->pcm) {
 		snd_pcm_sframes_t n = snd_pcm_writei(ep->pcm, pcm, (snd_pcm_uframes_t)samples);
 
-		if (n < 0 && snd_pcm_recover(ep->pcm, (int)n, 1) < 0)
+		if (n < 0 && snd_pcm_recover(ep->pcm, (int)n, 1) < 0) {
+			if (!ep->rep.alsa_fault)
+				ep->rep.now = 1;
+			ep->rep.alsa_fault = 1;
 			fprintf(stderr, "endpoint: ALSA %s: %s\n", ep->opt.alsa,
 				snd_strerror((int)n));
+		} else if (n >= 0 && ep->rep.alsa_fault) {
+			ep->rep.alsa_fault = 0;
+			ep->rep.recovered = ep->rep.now = 1;
+		}
 	}
 	ep->cur.c.frames++;
 }
@@ -437,6 +504,11 @@ static unsigned long rejected(const struct counts *c)
 	for (int r = PROTO_ACCEPT + 1; r < PROTO_REJECT_COUNT; r++)
 		n += c->rejected[r];
 	return n;
+}
+
+static uint32_t rejected_total(const struct endpoint *ep)
+{
+	return (uint32_t)(rejected(&ep->total) + rejected(&ep->cur.c));
 }
 
 /* "rejected 3 [bad signature 1, unknown key 0, ...]" */
@@ -483,6 +555,8 @@ static void finish(struct endpoint *ep, const char *how)
 	for (int r = 0; r < PROTO_REJECT_COUNT; r++)
 		ep->total.rejected[r] += b->c.rejected[r];
 	ep->finished[ep->n_finished++ % RECENT] = b->start.broadcast;
+	ep->rep.last = b->start.broadcast;
+	ep->rep.now = 1;
 	if (ep->wav)
 		wav_header(ep);
 	ep->played++;
@@ -514,6 +588,7 @@ static void on_start(struct endpoint *ep, const struct proto_control *c)
 	b->next_seq = c->seq;
 	b->last_packet = now_s();
 	opus_decoder_ctl(ep->dec, OPUS_RESET_STATE);
+	ep->rep.now = 1;
 }
 
 /* A verified control packet. KEEPALIVE, MANIFEST and KEY have done their work in the
@@ -618,6 +693,111 @@ static void on_packet(struct endpoint *ep, const unsigned char *buf, size_t len)
 	reject(ep, why);
 }
 
+/* report.key names this endpoint's seed file, or a folder of ID.key files (where the
+ * head-end provisions the demo keys). A key that cannot be used stops the start: an endpoint
+ * whose reports are all rejected would look offline for ever. */
+static int open_reporter(struct endpoint *ep, char *err, size_t errlen)
+{
+	struct reporter *r = &ep->rep;
+	struct sockaddr_in local = { .sin_family = AF_INET, .sin_addr = ep->set.interface };
+	char path[600], why[512], a[INET_ADDRSTRLEN];
+	struct stat st;
+
+	if (!stat(ep->set.report_key, &st) && S_ISDIR(st.st_mode))
+		snprintf(path, sizeof(path), "%s/%015llu.key", ep->set.report_key,
+			 (unsigned long long)ep->opt.id);
+	else
+		snprintf(path, sizeof(path), "%s", ep->set.report_key);
+	if (access(path, R_OK)) {
+		snprintf(err, errlen, "report key %.300s: %s; give this endpoint its key "
+			 "(headendctl endpoint-key %015llu makes one; the head-end's first start "
+			 "makes demo keys in its state directory's endpoint-keys), or set "
+			 "report.address = \"\" to send no reports", path, strerror(errno),
+			 (unsigned long long)ep->opt.id);
+		return -1;
+	}
+	if (proto_seed_load(path, r->sk, why, sizeof(why))) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	r->key_id = proto_key_id(r->sk + PROTO_SEED);
+
+	/* Reports leave by the interface that faces the head-end, as the groups are joined. */
+	r->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (r->sock < 0 || bind(r->sock, (struct sockaddr *)&local, sizeof(local))) {
+		snprintf(err, errlen, "report socket on %s: %s",
+			 inet_ntop(AF_INET, &ep->set.interface, a, sizeof(a)), strerror(errno));
+		return -1;
+	}
+	r->to.sin_family = AF_INET;
+	r->to.sin_addr = ep->set.report_address;
+	r->to.sin_port = htons((uint16_t)ep->set.report_port);
+
+	/* Firmware would keep a start counter in flash; the start time in ms grows as well,
+	 * which is all the head-end asks of boot. */
+	r->boot = tool_wall_ms();
+	r->started = now_s();
+	fprintf(stderr, "report: every %d s to %s:%d, signed with key %08x (%s)\n",
+		ep->set.report_period_s, inet_ntop(AF_INET, &r->to.sin_addr, a, sizeof(a)),
+		ep->set.report_port, r->key_id, path);
+	return 0;
+}
+
+static uint32_t rejected_total(const struct endpoint *ep);
+
+/* One report of the endpoint's state now (off when it is stopping), signed and sent. */
+static void send_report(struct endpoint *ep, int off)
+{
+	struct reporter *r = &ep->rep;
+	const struct broadcast *b = &ep->cur;
+	unsigned char buf[PROTO_REPORT_MAX];
+	struct proto_report rp = {
+		.state = PROTO_STATE_NORMAL, .endpoint = ep->opt.id, .key_id = r->key_id,
+		.boot = r->boot, .seq = ++r->seq, .sent_ms = tool_wall_ms(), .last = r->last,
+		.uptime_s = (uint32_t)(now_s() - r->started),
+		.received = (uint32_t)(ep->total.received + b->c.received),
+		.lost = (uint32_t)(ep->total.lost + b->c.lost),
+		.rejected = rejected_total(ep),
+	};
+	size_t n;
+
+	if (off)
+		rp.state = PROTO_STATE_OFF;
+	else if (ep->wav_error || r->alsa_fault)
+		rp.state = PROTO_STATE_FAULT;
+	else if (b->active)
+		rp.state = PROTO_STATE_BROADCASTING;
+	else if (r->recovered)
+		rp.state = PROTO_STATE_RECOVERED;
+	if (rp.state == PROTO_STATE_BROADCASTING)
+		rp.broadcast = b->start.broadcast;
+	if (rp.state != PROTO_STATE_FAULT)
+		r->recovered = 0;
+	snprintf(rp.version, sizeof(rp.version), "%s", VERSION);
+	n = proto_report_pack(&rp, buf, sizeof(buf));
+	if (!n)
+		return;
+	proto_sign(buf, n, r->sk);
+	if (sendto(r->sock, buf, n, 0, (struct sockaddr *)&r->to, sizeof(r->to)) < 0) {
+		if (!r->failing)
+			fprintf(stderr, "endpoint: report to the head-end: %s; trying again every "
+				"report\n", strerror(errno));
+		r->failing = 1;
+	} else if (r->failing) {
+		fprintf(stderr, "endpoint: reports reach the head-end again\n");
+		r->failing = 0;
+	}
+	r->now = 0;
+	r->next = now_s() + ep->set.report_period_s;
+}
+
+/* Every period, and at once when a broadcast starts or ends or a fault comes or goes. */
+static void report_due(struct endpoint *ep)
+{
+	if (ep->set.report && (ep->rep.now || now_s() >= ep->rep.next))
+		send_report(ep, 0);
+}
+
 static int setup(struct endpoint *ep, char *err, size_t errlen)
 {
 	struct zones *z = NULL;
@@ -633,7 +813,8 @@ static int setup(struct endpoint *ep, char *err, size_t errlen)
 		snprintf(err, errlen, "libsodium cannot start");
 		return -1;
 	}
-	if (proto_key_load(ep->set.key, pk, err, errlen))
+	if (proto_key_load(ep->set.key, pk, err, errlen) ||
+	    (ep->set.report && open_reporter(ep, err, errlen)))
 		return -1;
 	proto_verifier_init(&ep->ver, pk, (uint64_t)ep->set.tolerance_ms, tool_wall_ms());
 	if (zones_load(&z, ep->set.zones, err, errlen) != ZONES_OK)
@@ -677,6 +858,8 @@ static int wait_ms(const struct endpoint *ep, double started)
 		left = ep->cur.last_packet + ep->set.silence_ms / 1e3 - t;
 	if (ep->opt.timeout > 0 && started + ep->opt.timeout - t < left)
 		left = started + ep->opt.timeout - t;
+	if (ep->set.report && ep->rep.next - t < left)
+		left = ep->rep.next - t;
 	return left > 0 ? (int)(left * 1e3) + 1 : 0;
 }
 
@@ -684,8 +867,10 @@ static int run(struct endpoint *ep)
 {
 	double started = now_s();
 	unsigned char buf[PROTO_MAX_PACKET + 1];
+	int rc = -1;
 
-	while (!stopping) {
+	report_due(ep);
+	while (!stopping && rc < 0) {
 		struct pollfd p = { .fd = ep->sock, .events = POLLIN };
 		ssize_t n;
 
@@ -697,19 +882,26 @@ static int run(struct endpoint *ep)
 		if (ep->cur.active && now_s() - ep->cur.last_packet > ep->set.silence_ms / 1e3)
 			finish(ep, "silence after its last packet");
 		if (ep->opt.count && ep->played >= ep->opt.count)
-			return 0;
-		if (ep->opt.timeout > 0 && now_s() - started >= ep->opt.timeout)
-			return 2;
+			rc = 0;
+		else if (ep->opt.timeout > 0 && now_s() - started >= ep->opt.timeout)
+			rc = 2;
+		else
+			report_due(ep);
 	}
 	finish(ep, "interrupted");
-	return ep->opt.count && ep->played < ep->opt.count ? 2 : 0;
+	/* Going away on purpose: the head-end shows "off", not an outage. */
+	if (ep->set.report)
+		send_report(ep, 1);
+	if (rc < 0)
+		rc = ep->opt.count && ep->played < ep->opt.count ? 2 : 0;
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	struct endpoint ep = { .sock = -1 };
+	struct endpoint ep = { .sock = -1, .rep.sock = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
-	char err[512];
+	char err[1024];
 	int rc;
 
 	parse_args(argc, argv, &ep.opt);
@@ -736,5 +928,8 @@ int main(int argc, char **argv)
 	}
 	opus_decoder_destroy(ep.dec);
 	close(ep.sock);
+	if (ep.rep.sock >= 0)
+		close(ep.rep.sock);
+	sodium_memzero(ep.rep.sk, sizeof(ep.rep.sk));
 	return rc;
 }

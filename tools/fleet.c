@@ -2,7 +2,9 @@
 /* Every loudspeaker of the directory in one process: one socket per endpoint joined to its
  * district, town and village groups on the named interface, all read through one epoll loop.
  * Each endpoint feeds one receiver per fault lane (tools/fleet_rx.c); a sample per village
- * verifies and decodes, the rest account every packet. Prints one line per endpoint and
+ * verifies and decodes, the rest account every packet. With --status-to, every endpoint also
+ * sends its signed status reports to the head-end (tools/fleet_report.c), from one socket and
+ * one timer heap, and chosen villages can fall silent. Prints one line per endpoint and
  * broadcast to a report file and summary lines for tests and benchmarks. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 #include "proto/sign.h"
 #include "tools/common.h"
 #include "tools/fleet.h"
+#include "tools/fleet_report.h"
 #include "tools/impair.h"
 #include "zones/zones.h"
 
@@ -31,6 +35,17 @@
 #define EVENTS 256
 #define TICK_MS 10.0
 #define MAX_BROADCASTS 256
+#define MAX_STATUS_TO 2		/* the head-end, and a peer measured beside it */
+#define MAX_SILENCES 8
+#define REPORT_BATCH 64		/* reports per sendmmsg */
+
+/* --silence TARGETS[@AT[+FOR]]: the endpoints of TARGETS stop reporting AT s after the
+ * start (without AT: at SIGUSR1), for FOR s or for good. They go on listening. */
+struct silence {
+	const char *targets;
+	double at, span;	/* span < 0: for good */
+	int on_signal;
+};
 
 struct options {
 	const char *config, *report, *expect;
@@ -41,6 +56,12 @@ struct options {
 	struct impair_config lanes[MAX_LANES];
 	int n_lanes;
 	double reboot_share, reboot_at, reboot_down;	/* seconds after the first audio */
+	struct sockaddr_in status_to[MAX_STATUS_TO];
+	int n_status_to;
+	double status_period;	/* s */
+	const char *status_keys;
+	struct silence silences[MAX_SILENCES];
+	int n_silences;
 };
 
 struct settings {
@@ -54,6 +75,15 @@ struct endpoint {
 	int fd, sample, expected, reboots, down;
 	uint32_t overflow;	/* datagrams the kernel dropped on a full socket buffer */
 	struct fleet_rx *rx;	/* one per lane */
+
+	/* Status reports, from lane 0's receiver. */
+	uint32_t silenced_by;	/* bit k: --silence k covers it */
+	int quiet;		/* silences in force over it */
+	uint32_t generation;	/* of its periodic timer: a power cut starts a new one */
+	size_t results_from;	/* lane 0 results since its last start */
+	unsigned long reports;
+	uint64_t last_report_wall;
+	uint8_t named[MAX_BROADCASTS / 8];	/* heard[] indexes its reports named */
 
 	/* The packet clock: sender ticks counted by the newest RTP sequence number, so that an
 	 * outage of n slots takes what n ticks sent, however the sender bunched them. */
@@ -92,14 +122,29 @@ struct fleet {
 	unsigned long datagrams;
 	struct rusage ru0;
 	double cpu_from;
+
+	/* Status reports: one socket, one heap of periodic timers (tag: endpoint index and
+	 * timer generation), sealed reports gathered for sendmmsg. */
+	struct fleet_reporter *reps;	/* NULL: the fleet does not report */
+	struct delayq *timers;
+	int report_fd;
+	unsigned char batch[REPORT_BATCH][PROTO_REPORT_MAX];
+	size_t batch_len[REPORT_BATCH], n_batch;
+	struct mmsghdr out[REPORT_BATCH * MAX_STATUS_TO];
+	struct iovec out_iov[REPORT_BATCH];
+	unsigned long reports_sent, report_errors;
+	int silence_begun[MAX_SILENCES], silence_ended[MAX_SILENCES];
+	double silence_at[MAX_SILENCES];	/* when it began, monotonic ms */
 };
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, silence_signal;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stopping = 1;
+	if (sig == SIGUSR1)
+		silence_signal = 1;
+	else
+		stopping = 1;
 }
 
 static double now_ms(void)
@@ -116,7 +161,8 @@ static void usage(FILE *f)
 		"usage: fleet [--config FILE] [--sample N|all] [--depth FRAMES] [--pace X]\n"
 		"             [--lane FAULTS]... [--seed N] [--copy-delay K] [--expect TARGETS]\n"
 		"             [--reboot SHARE@AT+DOWN] [--report FILE] [--timeout S]\n"
-		"             [--rcvbuf BYTES]\n"
+		"             [--rcvbuf BYTES] [--status-to ADDR:PORT]... [--status-period S]\n"
+		"             [--status-keys DIR] [--silence TARGETS[@AT[+FOR]]]...\n"
 		"  --config      endpoint settings, as the reference endpoint's "
 		"(default etc/endpoint.cfg)\n"
 		"  --sample      endpoints per village that verify and decode (default 1)\n"
@@ -131,8 +177,17 @@ static void usage(FILE *f)
 		"  --report      one line per endpoint and broadcast to FILE\n"
 		"  --timeout     stop after S seconds (else at SIGINT or SIGTERM)\n"
 		"  --rcvbuf      socket receive buffer in bytes (default 262144)\n"
-		"On exit: \"summary\" lines of key=value per lane and broadcast, per lane, and\n"
-		"for the costs; with --report, a line per endpoint and per broadcast it heard.\n");
+		"  --status-to   every endpoint sends its signed status reports there (UDP);\n"
+		"                a second --status-to gets a copy of each (default: no reports)\n"
+		"  --status-period  seconds between an endpoint's reports (default 30); the\n"
+		"                first ones are spread over the first period\n"
+		"  --status-keys directory of the endpoints' report keys, ID.key\n"
+		"  --silence     comma-separated targets whose endpoints stop reporting AT s\n"
+		"                after the start (without @AT: at SIGUSR1), for FOR s or for\n"
+		"                good; they go on listening\n"
+		"On exit: \"summary\" lines of key=value per lane and broadcast, per lane, for\n"
+		"the reports and for the costs; with --report, a line per endpoint and per\n"
+		"broadcast it heard.\n");
 }
 
 static int parse_reboot(const char *s, struct options *o)
@@ -149,7 +204,51 @@ static int parse_reboot(const char *s, struct options *o)
 	return 0;
 }
 
-static int parse_option(int c, const char *arg, struct options *o, char *err, size_t errlen)
+static int parse_address(const char *s, struct options *o)
+{
+	const char *colon = strrchr(s, ':');
+	struct sockaddr_in *a = &o->status_to[o->n_status_to];
+	char host[INET_ADDRSTRLEN];
+	double port;
+
+	if (o->n_status_to == MAX_STATUS_TO || !colon || colon - s >= (long)sizeof(host) ||
+	    tool_number(colon + 1, 1, 65535, &port))
+		return -1;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	*a = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+		return -1;
+	o->n_status_to++;
+	return 0;
+}
+
+static int parse_silence(char *s, struct options *o)
+{
+	struct silence *q = &o->silences[o->n_silences];
+	char *at = strrchr(s, '@'), *plus;
+
+	if (o->n_silences == MAX_SILENCES)
+		return -1;
+	*q = (struct silence){ .targets = s, .span = -1, .on_signal = !at };
+	if (at) {
+		*at++ = '\0';
+		plus = strchr(at, '+');
+		if (plus) {
+			*plus++ = '\0';
+			if (tool_number(plus, 0, 1e6, &q->span))
+				return -1;
+		}
+		if (tool_number(at, 0, 1e6, &q->at))
+			return -1;
+	}
+	if (!*s)
+		return -1;
+	o->n_silences++;
+	return 0;
+}
+
+static int parse_option(int c, char *arg, struct options *o, char *err, size_t errlen)
 {
 	double v;
 
@@ -168,6 +267,10 @@ static int parse_option(int c, const char *arg, struct options *o, char *err, si
 	case 't': return tool_number(arg, 0.1, 1e6, &o->timeout_s);
 	case 'S': return tool_number(arg, 0, 1e15, &v) ? -1 : (o->seed = (uint64_t)v, 0);
 	case 'R': return parse_reboot(arg, o);
+	case 'T': return parse_address(arg, o);
+	case 'P': return tool_number(arg, 0.05, 3600, &o->status_period);
+	case 'K': o->status_keys = arg; return 0;
+	case 'Q': return parse_silence(arg, o);
 	case 'l':
 		if (o->n_lanes == MAX_LANES)
 			return snprintf(err, errlen, "at most %d lanes", MAX_LANES), -1;
@@ -191,6 +294,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "report", required_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "rcvbuf", required_argument, NULL, 'b' },
+		{ "status-to", required_argument, NULL, 'T' },
+		{ "status-period", required_argument, NULL, 'P' },
+		{ "status-keys", required_argument, NULL, 'K' },
+		{ "silence", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -198,7 +305,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	*o = (struct options){ .config = "etc/endpoint.cfg", .sample = 1, .depth = 5,
-			       .copy_delay = -1, .rcvbuf = 256 << 10, .pace = 1.0, .seed = 1 };
+			       .copy_delay = -1, .rcvbuf = 256 << 10, .pace = 1.0, .seed = 1,
+			       .status_period = 30 };
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
@@ -211,7 +319,11 @@ static void parse_args(int argc, char **argv, struct options *o)
 			exit(64);
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (o->n_status_to && !o->status_keys) ||
+	    (o->n_silences && !o->n_status_to)) {
+		if (optind == argc)
+			fprintf(stderr, "fleet: --status-to needs --status-keys; --silence needs "
+				"--status-to\n");
 		usage(stderr);
 		exit(64);
 	}
@@ -358,28 +470,81 @@ static void note_start(void *arg, const struct proto_control *c)
 	f->heard[f->n_heard++].start = *c;
 }
 
+/* Comma-separated targets (names or codes) resolved through the directory into sel. */
+static int resolve_list(const struct fleet *f, const char *what, const char *targets,
+			struct zones_selection *sel, char *err, size_t errlen)
+{
+	char list[1024], *save = NULL;
+
+	if (strlen(targets) >= sizeof(list) || zones_selection_init(sel, f->z) != ZONES_OK)
+		return snprintf(err, errlen, "%s: too long", what), -1;
+	memcpy(list, targets, strlen(targets) + 1);
+	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (zones_resolve(f->z, t, sel, err, errlen) != ZONES_OK) {
+			zones_selection_free(sel);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The endpoints the test meant: --expect resolved through the directory, independently of
- * what the head-end put into its STARTs. */
+ * what the head-end put into its STARTs; and those each --silence covers. */
 static int mark_expected(struct fleet *f, char *err, size_t errlen)
 {
 	struct zones_selection sel;
-	char list[1024], *save = NULL;
-	int rc = -1;
 
-	if (!f->opt.expect)
+	if (f->opt.expect) {
+		if (resolve_list(f, "--expect", f->opt.expect, &sel, err, errlen))
+			return -1;
+		for (size_t i = 0; i < f->n_eps; i++)
+			f->eps[i].expected = zones_selection_has(f->z, &sel, f->eps[i].index);
+		zones_selection_free(&sel);
+	}
+	for (int k = 0; k < f->opt.n_silences; k++) {
+		if (resolve_list(f, "--silence", f->opt.silences[k].targets, &sel, err, errlen))
+			return -1;
+		for (size_t i = 0; i < f->n_eps; i++)
+			if (zones_selection_has(f->z, &sel, f->eps[i].index))
+				f->eps[i].silenced_by |= 1u << k;
+		zones_selection_free(&sel);
+	}
+	return 0;
+}
+
+/* Status reports: every endpoint's own key, and one socket on the fleet's interface address
+ * (the endpoints' address on a real network) from which all of them send. */
+static int setup_reports(struct fleet *f, char *err, size_t errlen)
+{
+	struct sockaddr_in self = { .sin_family = AF_INET, .sin_addr = f->set.interface };
+	int sndbuf = 1 << 20;
+
+	if (!f->opt.n_status_to)
 		return 0;
-	if (strlen(f->opt.expect) >= sizeof(list) || zones_selection_init(&sel, f->z) != ZONES_OK)
-		return snprintf(err, errlen, "--expect: too long"), -1;
-	memcpy(list, f->opt.expect, strlen(f->opt.expect) + 1);
-	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (zones_resolve(f->z, t, &sel, err, errlen) != ZONES_OK)
-			goto out;
-	for (size_t i = 0; i < f->n_eps; i++)
-		f->eps[i].expected = zones_selection_has(f->z, &sel, f->eps[i].index);
-	rc = 0;
-out:
-	zones_selection_free(&sel);
-	return rc;
+	f->reps = calloc(f->n_eps, sizeof(*f->reps));
+	f->timers = delayq_new();
+	if (!f->reps || !f->timers)
+		return snprintf(err, errlen, "out of memory"), -1;
+	for (size_t i = 0; i < f->n_eps; i++) {
+		struct fleet_reporter *r = &f->reps[i];
+		char path[1024];
+
+		r->id = f->z->endpoints[f->eps[i].index].id;
+		if (snprintf(path, sizeof(path), "%s/%llu.key", f->opt.status_keys,
+			     (unsigned long long)r->id) >= (int)sizeof(path))
+			return snprintf(err, errlen, "--status-keys: too long"), -1;
+		if (proto_seed_load(path, r->sk, err, errlen))
+			return -1;
+		/* libsodium's secret key ends with the public key. */
+		r->key_id = proto_key_id(r->sk + PROTO_SEED);
+	}
+	f->report_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (f->report_fd < 0 ||
+	    setsockopt(f->report_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) ||
+	    bind(f->report_fd, (struct sockaddr *)&self, sizeof(self)))
+		return snprintf(err, errlen, "report socket on %s: %s", inet_ntoa(self.sin_addr),
+				strerror(errno)), -1;
+	return 0;
 }
 
 /* The first n endpoints of each village verify and decode. */
@@ -438,7 +603,7 @@ static int setup(struct fleet *f, char *err, size_t errlen)
 			return -1;
 		f->n_eps++;
 	}
-	return mark_expected(f, err, errlen);
+	return mark_expected(f, err, errlen) || setup_reports(f, err, errlen) ? -1 : 0;
 }
 
 /* Datagrams in: each lane's faults decide whether, when and how often its receiver gets one. */
@@ -509,6 +674,170 @@ static void dispatch(struct fleet *f, struct endpoint *e, const unsigned char *b
 	}
 }
 
+/* Status reports out. */
+
+static void flush_reports(struct fleet *f)
+{
+	size_t total = f->n_batch * (size_t)f->opt.n_status_to, done = 0;
+
+	for (size_t i = 0; i < f->n_batch; i++) {
+		f->out_iov[i] = (struct iovec){ f->batch[i], f->batch_len[i] };
+		for (int d = 0; d < f->opt.n_status_to; d++)
+			f->out[i * (size_t)f->opt.n_status_to + (size_t)d].msg_hdr =
+				(struct msghdr){ .msg_name = &f->opt.status_to[d],
+						 .msg_namelen = sizeof(f->opt.status_to[d]),
+						 .msg_iov = &f->out_iov[i], .msg_iovlen = 1 };
+	}
+	while (done < total) {
+		int n = sendmmsg(f->report_fd, f->out + done, (unsigned)(total - done), 0);
+
+		if (n > 0) {
+			done += (size_t)n;
+		} else if (errno != EINTR) {
+			f->report_errors++;	/* this one is lost; the rest still go */
+			done++;
+		}
+	}
+	f->n_batch = 0;
+}
+
+static void name_broadcast(struct fleet *f, struct endpoint *e, uint32_t id)
+{
+	for (size_t b = 0; id && b < f->n_heard; b++)
+		if (f->heard[b].id == id)
+			e->named[b / 8] |= (uint8_t)(1u << (b % 8));
+}
+
+/* Seal endpoint e's next report into the batch, unless it is off or silenced. */
+static void send_report(struct fleet *f, struct endpoint *e, double now, uint64_t wall)
+{
+	struct fleet_reporter *r = &f->reps[e - f->eps];
+	uint32_t counts[3];
+	size_t n;
+
+	if (e->down || e->quiet)
+		return;
+	fleet_report_counts(&e->rx[0], counts);
+	n = fleet_report_seal(r, now, wall, counts, f->batch[f->n_batch]);
+	if (!n) {
+		f->report_errors++;
+		return;
+	}
+	f->batch_len[f->n_batch++] = n;
+	f->reports_sent++;
+	e->reports++;
+	e->last_report_wall = wall;
+	name_broadcast(f, e, r->playing);
+	name_broadcast(f, e, r->last);
+	if (f->n_batch == REPORT_BATCH)
+		flush_reports(f);
+}
+
+/* Lane 0's receiver is what the endpoint reports on: a report at once when it starts playing
+ * a broadcast (a START taken) or finishes one. */
+static void follow(struct fleet *f, struct endpoint *e, double now, uint64_t wall)
+{
+	const struct fleet_rx *rx = &e->rx[0];
+	uint32_t playing = rx->active ? rx->bc : 0, finished = 0;
+
+	if (!f->reps)
+		return;
+	if (rx->n_results > e->results_from)
+		finished = rx->results[rx->n_results - 1].broadcast;
+	if (fleet_reporter_follow(&f->reps[e - f->eps], playing, finished))
+		send_report(f, e, now, wall);
+}
+
+static void schedule_report(struct fleet *f, size_t i, double due)
+{
+	unsigned char none = 0;
+	uint64_t tag = (uint64_t)f->eps[i].generation << 32 | i;
+
+	if (delayq_push(f->timers, due, tag, &none, 0))
+		f->report_errors++;
+}
+
+/* An endpoint starts (or starts again after a power cut): first report at first_ms. */
+static void start_reporting(struct fleet *f, size_t i, double now, uint64_t wall,
+			    double first_ms)
+{
+	struct endpoint *e = &f->eps[i];
+	uint32_t counts[3];
+
+	fleet_report_counts(&e->rx[0], counts);
+	fleet_reporter_start(&f->reps[i], now, wall, counts);
+	e->results_from = e->rx[0].n_results;
+	e->generation++;
+	schedule_report(f, i, first_ms);
+}
+
+static void periodic_reports(struct fleet *f, double now, uint64_t wall)
+{
+	unsigned char none;
+	uint64_t tag;
+	double due;
+
+	while (f->reps && delayq_pop(f->timers, now, &tag, &due, &none, 0) >= 0) {
+		size_t i = (size_t)(tag & 0xffffffffu);
+		struct endpoint *e = &f->eps[i];
+
+		if ((uint32_t)(tag >> 32) != e->generation || e->down)
+			continue;	/* a timer from before a power cut */
+		send_report(f, e, now, wall);
+		/* From the due time, not from now, so that a busy moment does not shift the
+		 * endpoint's phase for good. */
+		schedule_report(f, i, due + f->opt.status_period * 1e3);
+	}
+	if (f->n_batch)
+		flush_reports(f);
+}
+
+/* --silence: a group of endpoints stops reporting, and perhaps starts again. */
+static void silence_group(struct fleet *f, int k, int on, double now, uint64_t wall)
+{
+	const struct silence *q = &f->opt.silences[k];
+	uint64_t newest = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n_eps; i++) {
+		struct endpoint *e = &f->eps[i];
+
+		if (!(e->silenced_by & (1u << k)))
+			continue;
+		e->quiet += on ? 1 : -1;
+		n++;
+		if (e->last_report_wall > newest)
+			newest = e->last_report_wall;
+	}
+	if (on)
+		printf("fleet: silenced %zu endpoints of %s at wall_ms=%llu (%.3f s after the "
+		       "start); their last report at wall_ms=%llu\n", n, q->targets,
+		       (unsigned long long)wall, (now - f->started) / 1e3,
+		       (unsigned long long)newest);
+	else
+		printf("fleet: %zu endpoints of %s report again at wall_ms=%llu\n", n, q->targets,
+		       (unsigned long long)wall);
+	fflush(stdout);
+}
+
+static void silences(struct fleet *f, double now, uint64_t wall)
+{
+	for (int k = 0; k < f->opt.n_silences; k++) {
+		const struct silence *q = &f->opt.silences[k];
+
+		if (!f->silence_begun[k] && (q->on_signal ? silence_signal :
+					     now - f->started >= q->at * 1e3)) {
+			f->silence_begun[k] = 1;
+			f->silence_at[k] = now;
+			silence_group(f, k, 1, now, wall);
+		} else if (f->silence_begun[k] && !f->silence_ended[k] && q->span >= 0 &&
+			   now - f->silence_at[k] >= q->span * 1e3) {
+			f->silence_ended[k] = 1;
+			silence_group(f, k, 0, now, wall);
+		}
+	}
+}
+
 /* The kernel's count of datagrams dropped on a full buffer, and the receive time. */
 static double read_cmsgs(struct endpoint *e, struct msghdr *m, double now, double mono_minus_real)
 {
@@ -554,6 +883,7 @@ static void drain(struct fleet *f, struct endpoint *e, double now, uint64_t wall
 			dispatch(f, e, f->bufs[i], len, at, wall);
 		}
 	} while (n == BATCH);
+	follow(f, e, now, wall);
 }
 
 static void deliver_due(struct fleet *f, double now, uint64_t wall)
@@ -566,9 +896,11 @@ static void deliver_due(struct fleet *f, double now, uint64_t wall)
 	while ((len = delayq_pop(f->q, now, &tag, &due, buf, sizeof(buf))) >= 0) {
 		struct endpoint *e = &f->eps[tag >> 8];
 
-		if (!e->down)
+		if (!e->down) {
 			fleet_rx_packet(&e->rx[tag & 0xff], &f->params, ep_id(f, e), buf,
 					(size_t)len, due, wall);
+			follow(f, e, now, wall);
+		}
 	}
 }
 
@@ -619,17 +951,22 @@ static void power_on(struct fleet *f, double now)
 		for (int l = 0; l < f->opt.n_lanes; l++)
 			fleet_rx_back(&e->rx[l], now, (uint64_t)f->set.tolerance_ms,
 				      tool_wall_ms());
+		/* Its first report at once, as at any start-up. */
+		if (f->reps)
+			start_reporting(f, i, now, tool_wall_ms(), now);
 	}
 	f->back_done = 1;
 }
 
-static void timers(struct fleet *f, double now)
+static void timers(struct fleet *f, double now, uint64_t wall)
 {
 	double since = f->first_audio < 0 ? -1 : (now - f->first_audio) / 1e3;
 
-	for (size_t i = 0; i < f->n_eps; i++)
+	for (size_t i = 0; i < f->n_eps; i++) {
 		for (int l = 0; l < f->opt.n_lanes; l++)
 			fleet_rx_tick(&f->eps[i].rx[l], &f->params, now);
+		follow(f, &f->eps[i], now, wall);
+	}
 	if (f->opt.reboot_share > 0 && since >= f->opt.reboot_at && !f->reboot_done)
 		power_off(f, now);
 	if (f->reboot_done && !f->back_done && since >= f->opt.reboot_at + f->opt.reboot_down)
@@ -640,6 +977,9 @@ static int wait_for(const struct fleet *f, double now)
 {
 	double until = f->next_tick, due = delayq_next(f->q);
 
+	if (due >= 0 && due < until)
+		until = due;
+	due = f->reps ? delayq_next(f->timers) : -1;
 	if (due >= 0 && due < until)
 		until = due;
 	return until <= now ? 0 : (int)ceil(until - now);
@@ -662,9 +1002,11 @@ static void run(struct fleet *f)
 		/* Timers only once every ready socket is drained: a receiver whose packets still
 		 * wait in its socket has not gone silent. */
 		if (now >= f->next_tick && n < EVENTS) {
-			timers(f, now);
+			timers(f, now, wall);
 			f->next_tick = now + TICK_MS;
 		}
+		silences(f, now, wall);
+		periodic_reports(f, now, wall);
 		if (f->opt.timeout_s > 0 && now - f->started >= f->opt.timeout_s * 1e3)
 			break;
 	}
@@ -703,10 +1045,11 @@ static void write_report(const struct fleet *f)
 			const struct fleet_rx *rx = &e->rx[l];
 
 			fprintf(out, "endpoint ep=%llu lane=%d sample=%d expected=%d results=%zu "
-				"foreign=%lu stray=%lu idle_rejects=%lu overflow=%u reboots=%d\n",
+				"foreign=%lu stray=%lu idle_rejects=%lu overflow=%u reboots=%d "
+				"reports=%lu\n",
 				(unsigned long long)ep_id(f, e), l, rx->sample, e->expected,
 				rx->n_results, rx->foreign, rx->stray, rx->idle_rejects,
-				e->overflow, e->reboots);
+				e->overflow, e->reboots, l == 0 ? e->reports : 0);
 			for (size_t k = 0; k < rx->n_results; k++)
 				print_result(out, f, e, l, &rx->results[k]);
 		}
@@ -860,6 +1203,39 @@ static void print_lane(const struct fleet *f, int lane)
 	       pct(complete, expected), wrongs, silent, foreign, stray, rejects);
 }
 
+/* What the endpoints told the head-end: per broadcast, how many named it in a report they
+ * sent (playing it, or as the last one they finished), which the head-end's played count
+ * must match. */
+static void print_reports(const struct fleet *f, double now)
+{
+	size_t quiet = 0;
+
+	if (!f->reps)
+		return;
+	for (size_t i = 0; i < f->n_eps; i++)
+		quiet += f->eps[i].quiet > 0;
+	printf("summary reports endpoints=%zu sent=%lu send_errors=%lu silenced=%zu period_s=%g "
+	       "per_s=%.1f\n", f->n_eps, f->reports_sent, f->report_errors, quiet,
+	       f->opt.status_period,
+	       now > f->started ? f->reports_sent * 1e3 / (now - f->started) : 0);
+	for (size_t b = 0; b < f->n_heard; b++) {
+		size_t addressed = 0, reported = 0, of_addressed = 0;
+
+		for (size_t i = 0; i < f->n_eps; i++) {
+			const struct endpoint *e = &f->eps[i];
+			int named = e->named[b / 8] >> (b % 8) & 1;
+			int meant = proto_control_addresses(&f->heard[b].start, ep_id(f, e));
+
+			addressed += meant;
+			reported += named;
+			of_addressed += named && meant;
+		}
+		printf("summary reports broadcast=%u addressed=%zu reported=%zu "
+		       "reported_addressed=%zu\n", f->heard[b].id, addressed, reported,
+		       of_addressed);
+	}
+}
+
 static void print_costs(const struct fleet *f, double now)
 {
 	struct rusage ru;
@@ -896,6 +1272,7 @@ static void report(struct fleet *f)
 			print_broadcast(f, l, &f->heard[b]);
 		print_lane(f, l);
 	}
+	print_reports(f, now);
 	print_costs(f, now);
 }
 
@@ -910,6 +1287,12 @@ static void release(struct fleet *f)
 	}
 	free(f->eps);
 	delayq_free(f->q);
+	if (f->reps)
+		sodium_memzero(f->reps, f->n_eps * sizeof(*f->reps));
+	free(f->reps);
+	delayq_free(f->timers);
+	if (f->report_fd >= 0)
+		close(f->report_fd);
 	if (f->epfd >= 0)
 		close(f->epfd);
 	zones_free(f->z);
@@ -917,13 +1300,14 @@ static void release(struct fleet *f)
 
 int main(int argc, char **argv)
 {
-	static struct fleet f = { .epfd = -1, .first_audio = -1 };
+	static struct fleet f = { .epfd = -1, .first_audio = -1, .report_fd = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	char err[512];
 
 	parse_args(argc, argv, &f.opt);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	if (setup(&f, err, sizeof(err))) {
 		fprintf(stderr, "fleet: %s\n", err);
 		release(&f);
@@ -934,11 +1318,22 @@ int main(int argc, char **argv)
 	       "counted, no decoding, no signature checks); jitter buffer %d frames; %d lane(s)\n",
 	       f.n_eps, f.n_sampled, f.opt.sample < 0 ? 999 : f.opt.sample,
 	       f.n_eps - f.n_sampled, f.opt.depth, f.opt.n_lanes);
+	if (f.reps) {
+		printf("fleet: every endpoint reports to %s:%d%s every %g s with its own key; the "
+		       "first reports spread over the first period\n",
+		       inet_ntoa(f.opt.status_to[0].sin_addr), ntohs(f.opt.status_to[0].sin_port),
+		       f.opt.n_status_to > 1 ? " (and a copy to a second address)" : "",
+		       f.opt.status_period);
+		fflush(stdout);
+	}
 	printf("fleet: ready, %zu sockets joined %zu groups on %s port %d\n", f.n_eps,
 	       f.n_eps * ZONES_MAX_GROUPS, inet_ntoa(f.set.interface), f.set.port);
 	fflush(stdout);
 	getrusage(RUSAGE_SELF, &f.ru0);
 	f.started = now_ms();
+	for (size_t i = 0; f.reps && i < f.n_eps; i++)
+		start_reporting(&f, i, f.started, tool_wall_ms(),
+				f.started + fleet_report_offset(i, f.opt.status_period * 1e3));
 	run(&f);
 	report(&f);
 	release(&f);

@@ -36,6 +36,16 @@ static void usage(FILE *f)
 		"                    (cron mode); a slot played already is refused unless forced\n"
 		"  schedule [--json] the daily slots, what is staged and what they last did\n"
 		"  warnings [--json] the active warnings, where and until when\n"
+		"  live --target PLACE [--target PLACE]...   speaks live from the head-end's\n"
+		"                    microphone (live.device) to PLACE; live --stop ends it;\n"
+		"                    live [--json] shows it, its counters and latency\n"
+		"  monitor [PLACE | --stop]   plays what PLACE hears on monitor.device\n"
+		"  endpoints [--target T] [--json]  each endpoint's state from its status\n"
+		"                    reports: id, state word (normal, off, fault, recovered,\n"
+		"                    broadcasting, offline), last report (or never)\n"
+		"  endpoint-key ID [--out FILE]  makes a report key for endpoint ID here\n"
+		"                    (default ./ID.key, never overwritten) and registers its\n"
+		"                    public half; the secret stays in FILE for the loudspeaker\n"
 		"  token rotate      replaces operator.token, prints the new token\n"
 		"  token create|revoke LABEL   API tokens for cron and other systems\n"
 		"  key rotate        moves the head-end to a new signing key, announced first\n"
@@ -352,6 +362,8 @@ int main(int argc, char **argv)
 		rc = ctl_history(&c, argc - optind, argv + optind);
 	else if (optind >= argc ||
 		 ((rc = ctl_slots_command(&c, argc - optind, argv + optind)) < 0 &&
+		  (rc = ctl_live_command(&c, argc - optind, argv + optind)) < 0 &&
+		  (rc = ctl_endpoints_command(&c, argc - optind, argv + optind)) < 0 &&
 		  (rc = ctl_auth_command(&c, argc - optind, argv + optind)) < 0))
 		usage(stderr), rc = 64;
 	curl_global_cleanup();

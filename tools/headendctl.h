@@ -42,4 +42,12 @@ int ctl_history(const struct client *c, int argc, char **argv);
  * (tools/ctl_slots.c). Returns the exit status, or -1 if argv[0] is none of these. */
 int ctl_slots_command(const struct client *c, int argc, char **argv);
 
+/* live --target T... | --stop | [--json], monitor [PLACE | --stop] (tools/ctl_live.c).
+ * Returns the exit status, or -1 if argv[0] is neither. */
+int ctl_live_command(const struct client *c, int argc, char **argv);
+
+/* endpoints [--target T] [--json], endpoint-key ID [--out FILE] (tools/ctl_endpoints.c).
+ * Returns the exit status, or -1 if argv[0] is neither. */
+int ctl_endpoints_command(const struct client *c, int argc, char **argv);
+
 #endif

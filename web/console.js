@@ -6,7 +6,8 @@
 
 const COLOUR_ZH = { white: '白色', blue: '蓝色', yellow: '黄色', orange: '橙色', red: '红色' };
 const ACTION_ZH = { issue: '发布', change: '变更', lift: '解除' };
-const KIND_ZH = { forecast: '天气预报', nowcast: '短时临近预报', warning: '预警信号' };
+const KIND_ZH = { forecast: '天气预报', nowcast: '短时临近预报', warning: '预警信号',
+  live: '现场广播' };
 const RESULT_ZH = { played: '播完', preempted: '被预警中断', expired: '过期未播',
   'render failed': '合成失败', dropped: '未播' };
 
@@ -508,6 +509,46 @@ function renderLive() {
   badge.textContent = s.playing.length;
 }
 
+// Live announcement from the duty microphone (POST /v1/live, /v1/live/stop)
+
+const ONAIR_ZH = { off: '未开始', waiting: '等待中', on_air: '播出中', ended: '已结束' };
+
+function renderOnair() {
+  const l = state.live;
+  if (!l) return;
+  const busy = l.state === 'on_air' || l.state === 'waiting';
+  $('onair-start').disabled = busy;
+  $('onair-stop').disabled = !busy;
+  $('onair-state').textContent = (ONAIR_ZH[l.state] || l.state) +
+    (l.targets ? ' · ' + l.targets + ' · ' + (l.seconds || 0).toFixed(0) + ' 秒' : '');
+  const c = l.counters;
+  $('onair-counters').textContent = !c ? '' : '采集 ' + c.frames_captured + ' 帧，发出 ' +
+    c.frames_sent + ' 帧；溢出 ' + c.overruns + '，挂起 ' + c.suspends + '，设备故障 ' +
+    c.device_errors + (c.device_down ? '（重连中）' : '') + '，丢弃 ' + c.dropped + '，补静音 ' +
+    c.inserted + (c.latency_ms ? '；采集到发出 中位 ' + c.latency_ms.p50.toFixed(0) + ' 毫秒，最大 ' +
+    c.latency_ms.max.toFixed(0) + ' 毫秒' : '');
+}
+
+async function onairStart() {
+  const targets = targetNames();
+  if (!targets.length) return toast('请先在“编辑发布”中选择范围');
+  try {
+    state.live = await api('/v1/live', { json: { targets } });
+    renderOnair();
+  } catch (e) {
+    toast(e.message);
+  }
+}
+
+async function onairStop() {
+  try {
+    state.live = await api('/v1/live/stop', { json: {} });
+    renderOnair();
+  } catch (e) {
+    toast(e.message);
+  }
+}
+
 // Warnings per town
 
 function renderWarnings() {
@@ -686,10 +727,13 @@ async function poll() {
   clearTimeout(poll.timer);
   if (!state.token) return;
   try {
-    const [s, w] = await Promise.all([api('/v1/status'), api('/v1/warnings')]);
+    const [s, w, l] = await Promise.all([api('/v1/status'), api('/v1/warnings'),
+      api('/v1/live')]);
     state.status = s;
     state.warnings = w;
+    state.live = l;
     renderLive();
+    renderOnair();
     if (state.view === 'warnings') renderWarnings();
     else {
       $('warn-badge').hidden = !w.active.length;
@@ -705,6 +749,8 @@ async function poll() {
 function wire() {
   $('login-form').addEventListener('submit', login);
   $('logout').addEventListener('click', () => showLogin('已退出'));
+  $('onair-start').addEventListener('click', onairStart);
+  $('onair-stop').addEventListener('click', onairStop);
   for (const b of $('tabs').querySelectorAll('button'))
     b.addEventListener('click', () => show(b.dataset.view));
   $('product').addEventListener('click', (e) => {

@@ -76,6 +76,19 @@ const bulletin = Number(await page.getAttribute('#towns [data-town="杨和镇"] 
 await page.waitForTimeout(1500);
 await shot('live.png');
 
+// A live announcement to the same towns: the orange warning holds them, so it waits; stopped.
+const liveStates = [];
+await click('#onair-start');
+await page.waitForFunction(() => /等待中|播出中/.test(document.getElementById('onair-state')
+  .textContent));
+liveStates.push(await page.textContent('#onair-state'));
+await shot('onair.png');
+await click('#onair-stop');
+await page.waitForFunction(() => /已结束/.test(document.getElementById('onair-state').textContent));
+liveStates.push(await page.textContent('#onair-state'));
+if (!liveStates[0].startsWith('等待中'))
+  throw new Error('live during the orange warning did not wait: ' + liveStates.join(' | '));
+
 await click('#tabs button[data-view="warnings"]');
 await page.waitForSelector('#warning-towns [data-town="明城镇"] .chip');
 await shot('warnings.png');
@@ -116,5 +129,6 @@ await shot('history.png');
 
 await browser.close();
 console.log(JSON.stringify({ bulletin, clicks_to_air: clicksToAir, typed_fields: 2, seconds_to_air: onAir,
-  clicks_total: clicks, preview_seconds: audioSeconds, heard_records: heard, errors }));
+  clicks_total: clicks, preview_seconds: audioSeconds, heard_records: heard, live: liveStates,
+  errors }));
 if (errors.length) process.exit(1);

@@ -4,7 +4,9 @@
 # chromium (driven by playwright-core, never a downloaded browser) in a network namespace of
 # their own where only loopback exists. A forecaster logs in, composes a rainstorm warning for
 # 杨和镇 and 明城镇 from its template, previews and publishes it; the endpoints in those towns
-# play it and the one in 荷城街道 does not. Prints the clicks and seconds to air and saves
+# play it and the one in 荷城街道 does not. Then a live announcement is started from the
+# console while the warning holds both towns (it waits) and stopped again: the microphone is a
+# FIFO behind the test's own ALSA configuration, fed at real pace. Prints the clicks and seconds to air and saves
 # screenshots (to $CX_SCREENSHOTS, default BUILD/screenshots). Exits 77 (skipped) when
 # chromium, node or playwright-core is missing.
 # Usage: tests/browser/console.sh BUILD_DIR
@@ -31,8 +33,17 @@ if ip -o link | grep -v ': lo:' | grep -q .; then
 fi
 
 . "$HERE/../system/lib.sh" "$1" 18171 15171
-write_config 4.0
+write_config 1.0
+export ALSA_CONFIG_PATH=$T/asound.conf
+cat > "$ALSA_CONFIG_PATH" <<CFG
+pcm.testcap { type file; slave.pcm { type null }; file "/dev/null"; infile "$T/mic.fifo";
+              format "raw" }
+CFG
+mkfifo "$T/mic.fifo"
+printf 'live: { device = "testcap"; };\n' >> "$T/headend.cfg"
 start_headend
+"$BUILD/bench/bench_live_probe" feed "$T/mic.fifo" 440 2 &
+PIDS+=($!)
 SHOTS=${CX_SCREENSHOTS:-$BUILD/screenshots}
 mkdir -p "$SHOTS"
 PASSWORD=correct-horse-battery
@@ -60,6 +71,11 @@ RESULT=$(tail -n 1 "$T/browser.out")
 ID=$(jq .bulletin <<< "$RESULT")
 ok "console: $(jq -r '"\(.clicks_to_air) clicks and 2 typed fields (name, password), \(.seconds_to_air) s from opening the console to the warning on air"' <<< "$RESULT")"
 ok "preview played $(jq .preview_seconds <<< "$RESULT") s of audio; history found $(jq .heard_records <<< "$RESULT") broadcast(s) heard in 杨和镇"
+ok "live from the console: $(jq -r '.live | join(" → ")' <<< "$RESULT")"
+grep -q " info live: bulletin [0-9]* to .*杨和镇.* from ALSA device" "$T/headend.log" &&
+	grep -q " info live: bulletin [0-9]* to .* ends: stopped" "$T/headend.log" &&
+	ok "the head-end logged the console's live announcement and its stop" ||
+	fail "no live start and stop in the log: $(grep 'live' "$T/headend.log" | head -5)"
 
 wait_idle 120
 sleep 0.5

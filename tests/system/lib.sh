@@ -2,13 +2,16 @@
 # Shared by the system tests: a private directory, configs on loopback with the test's own ports,
 # the head-end and endpoints as real processes, and cleanup however the test ends. After
 # start_headend, TOKEN holds the operator token and every post() sends it; endpoints trust the
-# head-end's public key in $T/var/headend.pub.
+# head-end's public key in $T/var/headend.pub. Endpoints send their status reports to the
+# head-end's UDP port REPORT_PORT (MULTICAST_PORT + 1000), signed with the keys its first start
+# makes in $T/var/endpoint-keys.
 # Usage: . tests/system/lib.sh BUILD_DIR HTTP_PORT MULTICAST_PORT
 
 set -u
 BUILD=$(readlink -f "$1")
 HTTP_PORT=$2
 MC_PORT=$3
+REPORT_PORT=$((MC_PORT + 1000))
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/cx-test.XXXXXX")
 PIDS=()
@@ -51,12 +54,14 @@ http: { address = "127.0.0.1"; port = $HTTP_PORT; max_body = 8192; };
 multicast: { interface = "127.0.0.1"; base = "239.192.0.0"; port = $MC_PORT; ttl = 0;
              pace = $pace; };
 broadcast: { max_text = 2000; repeat_gap_ms = 1000; };
+reports: { address = "127.0.0.1"; port = $REPORT_PORT; };
 CFG
 	cat > "$T/endpoint.cfg" <<CFG
 zones = "$REPO/etc/zones.csv";
 key = "$T/var/headend.pub";
 multicast: { interface = "127.0.0.1"; base = "239.192.0.0"; port = $MC_PORT; };
 silence_ms = 3000;
+report: { address = "127.0.0.1"; port = $REPORT_PORT; key = "$T/var/endpoint-keys"; };
 CFG
 }
 
@@ -121,9 +126,14 @@ finish() {
 	exit 0
 }
 
-# Ports in use by the system tests (HTTP 18xxx, multicast 15xxx); a new test takes a free pair,
-# and multicast ports must never be shared, since parallel tests would hear each other:
+# Ports in use by the system tests (HTTP 18xxx, multicast 15xxx, status reports 16xxx: the
+# multicast port + 1000); a new test takes a free pair, and multicast ports must never be
+# shared, since parallel tests would hear each other:
 #   15081-15086 e2e bad_input realtime headendctl startup(+1, +100) render_busy
 #   15151-15154 attacks (relay ports +1..+3)   15252 restart   15262 rotation
 #   15161 cap  15162 console  15171 browser  15181 auth  15191 tls
-#   15201-15205 durability preempt warnings cron units   15611-15614 fleet tests
+#   15201-15205 durability preempt warnings cron units   15206 status_gap
+#   15721 reports (HTTP 18721, status reports to UDP 16721, its tap 16722)
+#   15611-15614 fleet tests   15731 fleet_reports (HTTP 18731, status reports to UDP 16731)
+#   15711 live (HTTP 18711)   15712 monitor (HTTP 18712); 15713-15719 and 18713-18719 held for
+#   live and monitor

@@ -23,14 +23,29 @@ static const unsigned char TOWN_B[VILLAGES] = { 0, 0, 0, 1, 1, 1 };
 static const unsigned char DISTRICT[VILLAGES] = { 1, 1, 1, 1, 1, 1 };
 static const unsigned char NONE[VILLAGES] = { 0 };
 
-static const struct arbiter_item FORECAST = { PROTO_KIND_FORECAST, PROTO_COLOUR_NONE, 0 };
-static const struct arbiter_item NOWCAST = { PROTO_KIND_NOWCAST, PROTO_COLOUR_NONE, 0 };
-static const struct arbiter_item HAIL_ORANGE = { PROTO_KIND_WARNING, PROTO_COLOUR_ORANGE, 9 };
-static const struct arbiter_item HAIL_RED = { PROTO_KIND_WARNING, PROTO_COLOUR_RED, 9 };
-static const struct arbiter_item RAIN_ORANGE = { PROTO_KIND_WARNING, PROTO_COLOUR_ORANGE, 2 };
-static const struct arbiter_item RAIN_RED = { PROTO_KIND_WARNING, PROTO_COLOUR_RED, 2 };
-static const struct arbiter_item COLD_YELLOW = { PROTO_KIND_WARNING, PROTO_COLOUR_YELLOW, 4 };
-static const struct arbiter_item TYPHOON_WHITE = { PROTO_KIND_WARNING, PROTO_COLOUR_WHITE, 1 };
+static const struct arbiter_item FORECAST = { PROTO_KIND_FORECAST, PROTO_COLOUR_NONE, 0,
+						 PROTO_COLOUR_NONE };
+static const struct arbiter_item NOWCAST = { PROTO_KIND_NOWCAST, PROTO_COLOUR_NONE, 0,
+						 PROTO_COLOUR_NONE };
+static const struct arbiter_item HAIL_ORANGE = { PROTO_KIND_WARNING, PROTO_COLOUR_ORANGE, 9,
+						 PROTO_COLOUR_NONE };
+static const struct arbiter_item HAIL_RED = { PROTO_KIND_WARNING, PROTO_COLOUR_RED, 9,
+						 PROTO_COLOUR_NONE };
+static const struct arbiter_item RAIN_ORANGE = { PROTO_KIND_WARNING, PROTO_COLOUR_ORANGE, 2,
+						 PROTO_COLOUR_NONE };
+static const struct arbiter_item RAIN_RED = { PROTO_KIND_WARNING, PROTO_COLOUR_RED, 2,
+						 PROTO_COLOUR_NONE };
+static const struct arbiter_item COLD_YELLOW = { PROTO_KIND_WARNING, PROTO_COLOUR_YELLOW, 4,
+						 PROTO_COLOUR_NONE };
+static const struct arbiter_item TYPHOON_WHITE = { PROTO_KIND_WARNING, PROTO_COLOUR_WHITE, 1,
+						 PROTO_COLOUR_NONE };
+/* Live announcements: by default above yellow warnings and below orange ones (live.outranks). */
+static const struct arbiter_item LIVE = { PROTO_KIND_LIVE, PROTO_COLOUR_NONE, 0,
+					  PROTO_COLOUR_YELLOW };
+static const struct arbiter_item LIVE_LOW = { PROTO_KIND_LIVE, PROTO_COLOUR_NONE, 0,
+					      PROTO_COLOUR_NONE };
+static const struct arbiter_item LIVE_TOP = { PROTO_KIND_LIVE, PROTO_COLOUR_NONE, 0,
+					      PROTO_COLOUR_RED };
 
 struct plan_result {
 	struct arbiter_action a[64];
@@ -76,6 +91,12 @@ static void test_priorities(void **state)
 	assert_true(arbiter_priority(&HAIL_RED) > arbiter_priority(&HAIL_ORANGE));
 	assert_int_equal(arbiter_priority(&HAIL_ORANGE), arbiter_priority(&RAIN_ORANGE));
 	assert_true(arbiter_priority(&HAIL_RED) < ARBITER_PRIORITIES);
+	assert_true(arbiter_priority(&LIVE) > arbiter_priority(&COLD_YELLOW));
+	assert_true(arbiter_priority(&LIVE) < arbiter_priority(&HAIL_ORANGE));
+	assert_true(arbiter_priority(&LIVE_LOW) > arbiter_priority(&FORECAST));
+	assert_true(arbiter_priority(&LIVE_LOW) < arbiter_priority(&TYPHOON_WHITE));
+	assert_true(arbiter_priority(&LIVE_TOP) > arbiter_priority(&HAIL_RED));
+	assert_true(arbiter_priority(&LIVE_TOP) < ARBITER_PRIORITIES);
 }
 
 static void test_decide_rows(void **state)
@@ -93,6 +114,24 @@ static void test_decide_rows(void **state)
 		{ &HAIL_ORANGE, &RAIN_ORANGE, ARBITER_QUEUE },	/* equal colour */
 		{ &HAIL_RED, &COLD_YELLOW, ARBITER_QUEUE },	/* lower colour */
 		{ &HAIL_ORANGE, &FORECAST, ARBITER_QUEUE },	/* forecasts wait for warnings */
+		/* live (default live.outranks = "yellow"): rows 12 and 13 */
+		{ &FORECAST, &LIVE, ARBITER_PREEMPT },
+		{ &TYPHOON_WHITE, &LIVE, ARBITER_PREEMPT },
+		{ &COLD_YELLOW, &LIVE, ARBITER_PREEMPT },
+		{ &HAIL_ORANGE, &LIVE, ARBITER_QUEUE },
+		{ &HAIL_RED, &LIVE, ARBITER_QUEUE },
+		{ &LIVE, &HAIL_ORANGE, ARBITER_PREEMPT },
+		{ &LIVE, &RAIN_RED, ARBITER_PREEMPT },
+		{ &LIVE, &COLD_YELLOW, ARBITER_QUEUE },
+		{ &LIVE, &TYPHOON_WHITE, ARBITER_QUEUE },
+		{ &LIVE, &FORECAST, ARBITER_QUEUE },
+		{ &LIVE, &LIVE, ARBITER_QUEUE },
+		/* live.outranks = "none" and "red" */
+		{ &FORECAST, &LIVE_LOW, ARBITER_PREEMPT },
+		{ &TYPHOON_WHITE, &LIVE_LOW, ARBITER_QUEUE },
+		{ &LIVE_LOW, &TYPHOON_WHITE, ARBITER_PREEMPT },
+		{ &HAIL_RED, &LIVE_TOP, ARBITER_PREEMPT },
+		{ &LIVE_TOP, &HAIL_RED, ARBITER_QUEUE },
 	};
 
 	for (size_t i = 0; i < N(rows); i++)
@@ -115,6 +154,14 @@ static void test_fate_rows(void **state)
 		/* another signal's warning plays whole again afterwards, whatever the policy */
 		{ CONFIG_RESUME, &HAIL_ORANGE, &RAIN_RED, ARBITER_RESTART },
 		{ CONFIG_DROP, &COLD_YELLOW, &RAIN_RED, ARBITER_RESTART },
+		/* a live announcement rejoins, whatever the policy: it never replays old speech */
+		{ CONFIG_RESUME, &LIVE, &HAIL_ORANGE, ARBITER_REJOIN },
+		{ CONFIG_RESTART, &LIVE, &RAIN_RED, ARBITER_REJOIN },
+		{ CONFIG_DROP, &LIVE, &HAIL_RED, ARBITER_REJOIN },
+		/* what a live announcement preempts: forecasts by policy, warnings played again */
+		{ CONFIG_RESUME, &FORECAST, &LIVE, ARBITER_RESUME },
+		{ CONFIG_DROP, &NOWCAST, &LIVE, ARBITER_DROP },
+		{ CONFIG_RESUME, &COLD_YELLOW, &LIVE, ARBITER_RESTART },
 	};
 
 	for (size_t i = 0; i < N(rows); i++)
@@ -122,6 +169,7 @@ static void test_fate_rows(void **state)
 			fail_msg("row %zu", i);
 	assert_string_equal(arbiter_fate_name(ARBITER_RESUME), "resume");
 	assert_string_equal(arbiter_fate_name(ARBITER_DROP), "drop");
+	assert_string_equal(arbiter_fate_name(ARBITER_REJOIN), "rejoin");
 }
 
 /* The table as plans over villages */
@@ -299,6 +347,39 @@ static void test_plan_empty_entry(void **state)
 	expect(&r, want, N(want));
 }
 
+/* Row 12: a live announcement takes a forecast's and a yellow warning's villages, and waits
+ * for an orange one; row 13: an orange warning preempts it where they share villages only. */
+static void test_plan_live(void **state)
+{
+	struct arbiter_entry over[] = { entry(FORECAST, TOWN_A, 1), entry(COLD_YELLOW, TOWN_B, 1),
+					entry(LIVE, DISTRICT, 0) };
+	struct arbiter_action want_over[] = {
+		{ ARBITER_PREEMPTS, 0, 2 }, { ARBITER_PREEMPTS, 1, 2 }, { ARBITER_START, 2, -1 },
+	};
+	struct arbiter_entry blocked[] = { entry(HAIL_ORANGE, TOWN_A, 1),
+					   entry(LIVE, DISTRICT, 0) };
+	struct arbiter_action want_blocked[] = { { ARBITER_WAIT, 1, 0 } };
+	struct arbiter_entry cut[] = { entry(LIVE, DISTRICT, 1), entry(HAIL_RED, TOWN_A, 0) };
+	struct arbiter_action want_cut[] = {
+		{ ARBITER_PREEMPTS, 0, 1 }, { ARBITER_START, 1, -1 },
+	};
+	/* after the cut: live plays on in B, its part for A waits for the warning, and a
+	 * forecast for B waits for live */
+	struct arbiter_entry after[] = { entry(LIVE, TOWN_B, 1), entry(HAIL_RED, TOWN_A, 1),
+					 entry(LIVE, TOWN_A, 0), entry(FORECAST, TOWN_B, 0) };
+	struct arbiter_action want_after[] = { { ARBITER_WAIT, 2, 1 }, { ARBITER_WAIT, 3, 0 } };
+	struct plan_result r;
+
+	plan(over, N(over), NOW, &r);
+	expect(&r, want_over, N(want_over));
+	plan(blocked, N(blocked), NOW, &r);
+	expect(&r, want_blocked, N(want_blocked));
+	plan(cut, N(cut), NOW, &r);
+	expect(&r, want_cut, N(want_cut));
+	plan(after, N(after), NOW, &r);
+	expect(&r, want_after, N(want_after));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_plan_ending_not_preempted),
 		cmocka_unit_test(test_plan_not_ready_holds_place),
 		cmocka_unit_test(test_plan_empty_entry),
+		cmocka_unit_test(test_plan_live),
 	};
 
 	return cmocka_run_group_tests_name("arbiter", tests, NULL, NULL);

@@ -16,35 +16,16 @@
 
 #include "headend/config.h"
 
+#include "scratch.h"
+
 #define SHIPPED "etc/headend.cfg"
 #define ERR_MAX 512
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static char tmpdir[64];
-static char cfg_path[128];
-
 static int make_tmpdir(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/cx-config-XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	snprintf(cfg_path, sizeof(cfg_path), "%s/headend.cfg", tmpdir);
-	return 0;
-}
-
-static int remove_tmpdir(void **state)
-{
-	unlink(cfg_path);
-	return rmdir(tmpdir);
-}
-
-static void write_cfg(const char *text)
-{
-	FILE *f = fopen(cfg_path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
+	(void)state;
+	return scratch_open("config", "headend.cfg");
 }
 
 static const char *addr(struct in_addr a, char *buf)
@@ -117,6 +98,15 @@ static void test_shipped_is_default(void **state)
 	assert_int_equal(def.tts.bitrate, shipped.tts.bitrate);
 	assert_int_equal(def.tts.pitch, shipped.tts.pitch);
 	assert_int_equal(def.tts.fec_loss_pct, shipped.tts.fec_loss_pct);
+	assert_int_equal(def.report_address.s_addr, shipped.report_address.s_addr);
+	assert_int_equal(def.report_port, shipped.report_port);
+	assert_int_equal(shipped.report_port, 5005);
+	assert_int_equal(def.report_period_s, shipped.report_period_s);
+	assert_int_equal(shipped.report_period_s, 30);
+	assert_int_equal(def.report_missed, shipped.report_missed);
+	assert_int_equal(shipped.report_missed, 3);
+	assert_true(def.report_alarm == shipped.report_alarm && shipped.report_alarm == 0.8);
+	assert_int_equal(def.report_tolerance_ms, shipped.report_tolerance_ms);
 	if (def.tts.rate_wpm != shipped.tts.rate_wpm)
 		fail_msg("tts.rate: default %d, shipped file %d", def.tts.rate_wpm,
 			 shipped.tts.rate_wpm);
@@ -130,8 +120,8 @@ static void test_empty_file_is_default(void **state)
 	struct headend_config c, def;
 	char err[ERR_MAX] = "", a[INET_ADDRSTRLEN];
 
-	write_cfg("# nothing set\n");
-	if (config_load(&c, cfg_path, err, sizeof(err)))
+	scratch_write("# nothing set\n");
+	if (config_load(&c, scratch_file, err, sizeof(err)))
 		fail_msg("%s", err);
 	config_default(&def);
 	assert_int_equal(c.http_port, def.http_port);
@@ -147,13 +137,13 @@ static void test_accepted(void **state)
 	struct headend_config c;
 	char err[ERR_MAX] = "", a[INET_ADDRSTRLEN];
 
-	write_cfg("http: { max_body = 65536L; port = 1; };\n"
+	scratch_write("http: { max_body = 65536L; port = 1; };\n"
 		  "multicast: { base = \"239.192.0.0\"; interface = \"192.0.2.10\"; pace = 50;\n"
 		  "  ttl = 32; port = 65535; };\n"
 		  "broadcast: { max_text = 16L; expire_warning = 60; lead_ms = 0;\n"
 		  "  preempted = \"drop\"; };\n"
 		  "tts: { voice = \"cmn-latn-pinyin\"; bitrate = 6000; };\n");
-	if (config_load(&c, cfg_path, err, sizeof(err)))
+	if (config_load(&c, scratch_file, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(c.http_max_body, 65536);
 	assert_int_equal(c.http_port, 1);
@@ -169,20 +159,20 @@ static void test_accepted(void **state)
 	assert_string_equal(c.tts.voice, "cmn-latn-pinyin");
 	assert_int_equal(c.tts.bitrate, 6000);
 
-	write_cfg("http: { max_body = 16777216L; };\nmulticast: { pace = 1; };\n");
-	if (config_load(&c, cfg_path, err, sizeof(err)))
+	scratch_write("http: { max_body = 16777216L; };\nmulticast: { pace = 1; };\n");
+	if (config_load(&c, scratch_file, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(c.http_max_body, 16 << 20);
 	assert_true(c.pace == 1.0);
 
-	write_cfg("multicast: { pace = 2.5; base = \"239.192.0.0\"; };\n");
-	if (config_load(&c, cfg_path, err, sizeof(err)))
+	scratch_write("multicast: { pace = 2.5; base = \"239.192.0.0\"; };\n");
+	if (config_load(&c, scratch_file, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_true(c.pace == 2.5);
 
 	/* another district of a province takes another /14 of 239.0.0.0/8 */
-	write_cfg("multicast: { base = \"239.196.0.0\"; };\n");
-	if (config_load(&c, cfg_path, err, sizeof(err)))
+	scratch_write("multicast: { base = \"239.196.0.0\"; };\n");
+	if (config_load(&c, scratch_file, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_string_equal(addr(c.mc_base, a), "239.196.0.0");
 }
@@ -192,7 +182,7 @@ static void test_missing_file(void **state)
 	struct headend_config c;
 	char err[ERR_MAX] = "", path[192];
 
-	snprintf(path, sizeof(path), "%s/absent.cfg", tmpdir);
+	snprintf(path, sizeof(path), "%s/absent.cfg", scratch_dir);
 	assert_int_equal(config_load(&c, path, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, "cannot read the file"));
@@ -262,6 +252,18 @@ static void test_refused(void **state)
 		  "1: broadcast.repeat_gap_ms: 60001 is outside 0..60000" },
 		{ "broadcast: { lead_ms = 10001; };\n",
 		  "1: broadcast.lead_ms: 10001 is outside 0..10000" },
+		/* status reports */
+		{ "reports: { address = \"0.0.0.0\"; };\n",
+		  "1: reports.address: must be the unicast IPv4 address of one interface" },
+		{ "reports: { address = \"239.192.0.1\"; };\n",
+		  "1: reports.address: must be the unicast IPv4 address of one interface" },
+		{ "reports: { period_s = 0; };\n", "1: reports.period_s: 0 is outside 1..3600" },
+		{ "reports: { missed = 0; };\n", "1: reports.missed: 0 is outside 1..100" },
+		{ "reports: { village_alarm = 1.5; };\n",
+		  "1: reports.village_alarm: must be within 0.0..1.0" },
+		{ "reports: { clock_tolerance_ms = 99; };\n",
+		  "1: reports.clock_tolerance_ms: 99 is outside 100..3600000" },
+		{ "reports: { perod_s = 30; };\n", "1: unknown setting reports.perod_s" },
 		/* sizes, plain or long */
 		{ "http: { max_body = 64L; };\n",
 		  "1: http.max_body: 64 is outside 1024..16777216" },
@@ -289,10 +291,10 @@ static void test_refused(void **state)
 	for (size_t i = 0; i < N(rows); i++) {
 		struct headend_config c;
 
-		write_cfg(rows[i].text);
+		scratch_write(rows[i].text);
 		err[0] = '\0';
-		snprintf(expect, sizeof(expect), "%s:%s", cfg_path, rows[i].message);
-		if (config_load(&c, cfg_path, err, sizeof(err)) != -1)
+		snprintf(expect, sizeof(expect), "%s:%s", scratch_file, rows[i].message);
+		if (config_load(&c, scratch_file, err, sizeof(err)) != -1)
 			fail_msg("row %zu loaded, expected \"%s\"", i, rows[i].message);
 		if (strcmp(err, expect))
 			fail_msg("row %zu: \"%s\", expected \"%s\"", i, err, expect);
@@ -334,10 +336,10 @@ static void test_multicast_addresses(void **state)
 
 		snprintf(text, sizeof(text), "multicast:\n{\n  %s = \"%s\";\n};\n", rows[i].key,
 			 rows[i].value);
-		write_cfg(text);
+		scratch_write(text);
 		err[0] = '\0';
-		snprintf(expect, sizeof(expect), "%s:3: %s", cfg_path, rows[i].why);
-		if (config_load(&c, cfg_path, err, sizeof(err)) != -1)
+		snprintf(expect, sizeof(expect), "%s:3: %s", scratch_file, rows[i].why);
+		if (config_load(&c, scratch_file, err, sizeof(err)) != -1)
 			fail_msg("%s %s loaded", rows[i].key, rows[i].value);
 		if (strncmp(err, expect, strlen(expect)))
 			fail_msg("%s %s: \"%s\", expected \"%s\"", rows[i].key, rows[i].value, err,
@@ -359,8 +361,8 @@ static void test_small_buffer(void **state)
 	char err[16];
 
 	memset(err, 'x', sizeof(err));
-	write_cfg("http: { port = 0; };\n");
-	assert_int_equal(config_load(&c, cfg_path, err, 8), -1);
+	scratch_write("http: { port = 0; };\n");
+	assert_int_equal(config_load(&c, scratch_file, err, 8), -1);
 	assert_int_equal(strlen(err), 7);
 	assert_int_equal(err[8], 'x');
 }
@@ -378,6 +380,6 @@ int main(void)
 		cmocka_unit_test(test_small_buffer),
 	};
 
-	return cmocka_run_group_tests_name("config", tests, make_tmpdir, remove_tmpdir)
+	return cmocka_run_group_tests_name("config", tests, make_tmpdir, scratch_close)
 	       ? EXIT_FAILURE : EXIT_SUCCESS;
 }

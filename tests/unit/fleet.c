@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Unit tests of the fleet's receiver model (tools/fleet_rx.c) and fault injector
- * (tools/impair.c): a synthetic broadcast is played through a receiver with chosen packets
- * lost, delayed or copied, and every frame must be accounted to the right source. Random
- * sweeps print their seed; set CX_SEED to repeat one. */
+/* Unit tests of the fleet's receiver model (tools/fleet_rx.c), fault injector
+ * (tools/impair.c) and status reports (tools/fleet_report.c): a synthetic broadcast is played
+ * through a receiver with chosen packets lost, delayed or copied, and every frame must be
+ * accounted to the right source; reports are spread, sent on the right events, and pass the
+ * head-end's checks. Random sweeps print their seed; set CX_SEED to repeat one. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,8 +18,10 @@
 #include <time.h>
 
 #include "proto/proto.h"
+#include "proto/report.h"
 #include "proto/sign.h"
 #include "tools/fleet.h"
+#include "tools/fleet_report.h"
 #include "tools/impair.h"
 
 #define T0 1400481600000ull
@@ -509,6 +512,153 @@ static void test_delayq(void **state)
 	delayq_free(q);
 }
 
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The largest gap between the first reports of endpoints from..from+n-1, the wrap included. */
+static double widest_gap(size_t from, size_t n, double period, double *at)
+{
+	double widest = 0;
+
+	for (size_t i = 0; i < n; i++)
+		at[i] = fleet_report_offset(from + i, period);
+	qsort(at, n, sizeof(at[0]), by_value);
+	for (size_t i = 0; i < n; i++) {
+		double next = i + 1 < n ? at[i + 1] : at[0] + period;
+
+		if (next - at[i] > widest)
+			widest = next - at[i];
+	}
+	return widest;
+}
+
+/* First reports of the 2,350 endpoints: all within the first period, at an even rate (no
+ * tenth of the period holds more than its share and a few), and each village of 28 in
+ * directory order spread over the period, not bunched together. */
+static void test_report_offsets(void **state)
+{
+	enum { N = 2350, VILLAGE = 28 };
+	static double at[N];
+	const double period = 30000;
+	int tenth[10] = { 0 };
+
+	for (size_t i = 0; i < N; i++) {
+		double o = fleet_report_offset(i, period);
+
+		assert_true(o >= 0 && o < period);
+		tenth[(int)(o / (period / 10))]++;
+	}
+	for (int k = 0; k < 10; k++)
+		assert_true(tenth[k] >= N / 10 - 3 && tenth[k] <= N / 10 + 3);
+	assert_true(widest_gap(0, N, period, at) < period / N * 3);
+	for (size_t v = 0; v + VILLAGE <= N; v += VILLAGE)
+		assert_true(widest_gap(v, VILLAGE, period, at) < period / VILLAGE * 3);
+}
+
+/* A report at once when the endpoint starts playing, when it finishes, and when another
+ * broadcast replaces the one on air; none while nothing changes. */
+static void test_report_follow(void **state)
+{
+	struct fleet_reporter r = { .id = ME };
+	const uint32_t zero[3] = { 0 };
+
+	fleet_reporter_start(&r, 0, T0, zero);
+	assert_int_equal(fleet_reporter_follow(&r, 0, 0), 0);
+	assert_int_equal(fleet_reporter_follow(&r, 42, 0), 1);
+	assert_int_equal(fleet_reporter_follow(&r, 42, 0), 0);
+	assert_int_equal(fleet_reporter_follow(&r, 0, 42), 1);
+	assert_int_equal(r.playing, 0);
+	assert_int_equal(r.last, 42);
+	assert_int_equal(fleet_reporter_follow(&r, 0, 42), 0);
+	assert_int_equal(fleet_reporter_follow(&r, 43, 42), 1);
+	assert_int_equal(fleet_reporter_follow(&r, 44, 43), 1);
+	assert_int_equal(r.playing, 44);
+	assert_int_equal(r.last, 43);
+
+	/* A power cut forgets both; the new boot is later even if the clock went back. */
+	fleet_reporter_start(&r, 500, T0 - 400, zero);
+	assert_int_equal(r.playing + r.last, 0);
+	assert_true(r.boot == T0 + 1);
+}
+
+/* Sealed reports carry the state, ids and counters since the start and pass the head-end's
+ * checks in order; after a restart seq begins again at 1 and is still accepted. */
+static void test_report_seal(void **state)
+{
+	struct fleet_reporter r = { .id = ME };
+	unsigned char seed[PROTO_SEED], pk[PROTO_PUBLIC_KEY], buf[PROTO_REPORT_MAX];
+	struct proto_report_peer peer = { .keyed = 1 };
+	struct proto_report got;
+	const uint32_t at_start[3] = { 10, 1, 2 }, later[3] = { 510, 4, 3 };
+	size_t n;
+
+	memset(seed, 9, sizeof(seed));
+	crypto_sign_seed_keypair(pk, r.sk, seed);
+	r.key_id = peer.key_id = proto_key_id(pk);
+	memcpy(peer.pk, pk, sizeof(pk));
+	fleet_reporter_start(&r, 1000, T0, at_start);
+
+	n = fleet_report_seal(&r, 1000, T0, at_start, buf);
+	assert_true(n > 0);
+	assert_int_equal(proto_report_check(&peer, buf, n, T0, 10000, &got), PROTO_ACCEPT);
+	assert_int_equal(got.state, PROTO_STATE_NORMAL);
+	assert_int_equal(got.seq, 1);
+	assert_true(got.boot == T0);
+	assert_true(got.endpoint == ME);
+	assert_int_equal(got.received + got.lost + got.rejected, 0);
+	assert_string_equal(got.version, FLEET_REPORT_VERSION);
+
+	assert_int_equal(fleet_reporter_follow(&r, BC, 0), 1);
+	n = fleet_report_seal(&r, 62000, T0 + 61000, later, buf);
+	assert_int_equal(proto_report_check(&peer, buf, n, T0 + 61000, 10000, &got),
+			 PROTO_ACCEPT);
+	assert_int_equal(got.state, PROTO_STATE_BROADCASTING);
+	assert_int_equal(got.broadcast, BC);
+	assert_int_equal(got.seq, 2);
+	assert_int_equal(got.uptime_s, 61);
+	assert_int_equal(got.received, 500);
+	assert_int_equal(got.lost, 3);
+	assert_int_equal(got.rejected, 1);
+
+	/* The same bytes again are a replay. */
+	assert_int_equal(proto_report_check(&peer, buf, n, T0 + 61000, 10000, &got),
+			 PROTO_REJECT_REPLAY);
+
+	assert_int_equal(fleet_reporter_follow(&r, 0, BC), 1);
+	fleet_reporter_start(&r, 63000, T0 + 62000, later);
+	n = fleet_report_seal(&r, 63000, T0 + 62000, later, buf);
+	assert_int_equal(proto_report_check(&peer, buf, n, T0 + 62000, 10000, &got),
+			 PROTO_ACCEPT);
+	assert_int_equal(got.seq, 1);
+	assert_int_equal(got.last, 0);
+	assert_int_equal(got.received, 0);
+}
+
+/* The counters a report carries are the receiver's: packets received, frames concealed. */
+static void test_report_counts(void **state)
+{
+	static const int three[] = { 30, 31, 32, -1 };
+	struct stream s;
+	struct fleet_rx rx;
+	uint32_t c[3];
+
+	stream_init(&s, 200, -1);
+	rx_init(&rx, &s, 0);
+	fleet_report_counts(&rx, c);
+	assert_int_equal(c[0] + c[1] + c[2], 0);
+	play(&rx, &s, drop_seqs, (void *)three, 5);
+	fleet_report_counts(&rx, c);
+	assert_int_equal(c[0], 197);
+	assert_int_equal(c[1], 2);
+	assert_int_equal(c[2], 0);
+	fleet_rx_free(&rx);
+	free(s.ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +673,10 @@ int main(void)
 		cmocka_unit_test(test_verified),
 		cmocka_unit_test(test_impair),
 		cmocka_unit_test(test_delayq),
+		cmocka_unit_test(test_report_offsets),
+		cmocka_unit_test(test_report_follow),
+		cmocka_unit_test(test_report_seal),
+		cmocka_unit_test(test_report_counts),
 	};
 
 	if (proto_crypto_init())

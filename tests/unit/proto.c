@@ -336,6 +336,8 @@ static void test_control_round_trip(void **state)
 		  0, 2761, 2, { YANGHE, MINGCHENG } },
 		{ PROTO_END, PROTO_KIND_FORECAST, 0, 0, 0, 0, 0, 0, 3,
 		  { 100000, 999999999, 999999999999999 } },
+		{ PROTO_START, PROTO_KIND_LIVE, 0, 0, 0, 12, 34, 0, 1, { 440608101 } },
+		{ PROTO_END, PROTO_KIND_LIVE, 0, 0, 0, 13, 34, 250, 1, { 440608101 } },
 		{ PROTO_KEEPALIVE, 0, 0, 0, 0, 0, 0, 0, 0, { 0 } },
 	};
 	unsigned char buf[PROTO_MAX_PACKET];
@@ -459,7 +461,7 @@ static void test_control_pack_refuses(void **state)
 		{ "type 6", 6, 3, 9, 4, 1, 2, YANGHE },
 		{ "MANIFEST without hashes", PROTO_MANIFEST, 3, 9, 4, 1, 2, YANGHE },
 		{ "START of kind 0", PROTO_START, 0, 0, 0, 0, 2, YANGHE },
-		{ "kind 4", PROTO_START, 4, 0, 0, 0, 2, YANGHE },
+		{ "kind 5", PROTO_START, 5, 0, 0, 0, 2, YANGHE },
 		{ "signal 11", PROTO_START, 3, 11, 4, 1, 2, YANGHE },
 		{ "colour 6", PROTO_START, 3, 9, 6, 1, 2, YANGHE },
 		{ "action 4", PROTO_START, 3, 9, 4, 4, 2, YANGHE },
@@ -575,7 +577,7 @@ static void test_control_malformed(void **state)
 		{ "reserved byte 46", BODY + 22, 0x40, 0, -1, 0, PROTO_ERR_FIELD },
 		{ "reserved byte 47", BODY + 23, 0xff, 0, -1, 0, PROTO_ERR_FIELD },
 		{ "START of kind 0", BODY + 4, 0, 0, -1, 0, PROTO_ERR_FIELD },
-		{ "kind 4", BODY + 4, 4, 0, -1, 0, PROTO_ERR_FIELD },
+		{ "kind 5", BODY + 4, 5, 0, -1, 0, PROTO_ERR_FIELD },
 		{ "kind 255", BODY + 4, 255, 0, -1, 0, PROTO_ERR_FIELD },
 		{ "signal 11", BODY + 5, 11, 0, -1, 0, PROTO_ERR_FIELD },
 		{ "signal 255", BODY + 5, 255, 0, -1, 0, PROTO_ERR_FIELD },
@@ -837,6 +839,7 @@ static void test_names(void **state)
 	assert_string_equal(proto_kind_name(PROTO_KIND_FORECAST), "forecast");
 	assert_string_equal(proto_kind_name(PROTO_KIND_NOWCAST), "nowcast");
 	assert_string_equal(proto_kind_name(PROTO_KIND_WARNING), "warning");
+	assert_string_equal(proto_kind_name(PROTO_KIND_LIVE), "live");
 	assert_string_equal(proto_kind_name((enum proto_kind)9), "?");
 	assert_string_equal(proto_colour_name(PROTO_COLOUR_NONE), "none");
 	assert_string_equal(proto_colour_name(PROTO_COLOUR_WHITE), "white");

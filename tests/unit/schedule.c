@@ -17,6 +17,8 @@
 
 #include "schedule/schedule.h"
 
+#include "scratch.h"
+
 #define SHIPPED "etc/schedule.cfg"
 #define ERR_MAX 512
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -25,31 +27,10 @@
 #define DAY_START 1796400000
 #define HOUR 3600
 
-static char tmpdir[64];
-static char cfg_path[128];
-
 static int make_tmpdir(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/cx-schedule-XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	snprintf(cfg_path, sizeof(cfg_path), "%s/schedule.cfg", tmpdir);
-	return 0;
-}
-
-static int remove_tmpdir(void **state)
-{
-	unlink(cfg_path);
-	return rmdir(tmpdir);
-}
-
-static void write_cfg(const char *text)
-{
-	FILE *f = fopen(cfg_path, "w");
-
-	assert_non_null(f);
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
+	(void)state;
+	return scratch_open("schedule", "schedule.cfg");
 }
 
 /* The machine's zone must not matter: each test runs once per zone named here. */
@@ -284,11 +265,11 @@ static void test_dst_days(void **state)
 	time_t march = 1772946000, november = 1793505600;	/* local midnight, each */
 
 	machine_zone("UTC");
-	write_cfg("time_zone = \"America/New_York\";\n"
+	scratch_write("time_zone = \"America/New_York\";\n"
 		  "slots = ( { time = \"01:30\"; product = \"nowcast\"; },\n"
 		  "          { time = \"02:30\"; product = \"nowcast\"; },\n"
 		  "          { time = \"17:00\"; product = \"forecast\"; } );\n");
-	if (schedule_load(&s, cfg_path, err, sizeof(err)))
+	if (schedule_load(&s, scratch_file, err, sizeof(err)))
 		fail_msg("%s", err);
 	run_start(&r, &s, march);
 	run_timer(&r, march, march + 23 * HOUR - 1);
@@ -330,12 +311,12 @@ static void test_custom(void **state)
 	struct schedule s;
 	char err[ERR_MAX] = "";
 
-	write_cfg("timer = false; grace = 0; wait = 30; time_zone = \"UTC\";\n"
+	scratch_write("timer = false; grace = 0; wait = 30; time_zone = \"UTC\";\n"
 		  "products: { nowcast: { url = \"file:///tmp/now.txt\"; max_age = 60; }; };\n"
 		  "slots = ( { time = \"18:00:30\"; product = \"forecast\"; repeat = 2;\n"
 		  "            targets = [ \"杨和镇\", \"440608102\" ]; },\n"
 		  "          { time = \"06:15\"; product = \"nowcast\"; } );\n");
-	if (schedule_load(&s, cfg_path, err, sizeof(err)))
+	if (schedule_load(&s, scratch_file, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_false(s.timer);
 	assert_int_equal(s.grace, 0);
@@ -386,8 +367,8 @@ static void test_refused(void **state)
 		char err[ERR_MAX] = "";
 		enum schedule_result rc;
 
-		write_cfg(rows[i].text);
-		rc = schedule_load(&s, cfg_path, err, sizeof(err));
+		scratch_write(rows[i].text);
+		rc = schedule_load(&s, scratch_file, err, sizeof(err));
 		if (rc != rows[i].rc || !strstr(err, rows[i].message))
 			fail_msg("row %zu: %s: got %d \"%s\", expected %d \"%s\"", i, rows[i].text,
 				 rc, err, rows[i].rc, rows[i].message);
@@ -418,6 +399,6 @@ int main(void)
 		cmocka_unit_test(test_refused),
 	};
 
-	return cmocka_run_group_tests_name("schedule", tests, make_tmpdir, remove_tmpdir) ?
+	return cmocka_run_group_tests_name("schedule", tests, make_tmpdir, scratch_close) ?
 	       EXIT_FAILURE : EXIT_SUCCESS;
 }
