@@ -788,7 +788,14 @@ static void send_report(struct endpoint *ep, int off)
 		r->failing = 0;
 	}
 	r->now = 0;
-	r->next = now_s() + ep->set.report_period_s;
+	/* The periodic reports keep the phase of the endpoint's start: were the period counted
+	 * again from every report, a broadcast's START and END reports would line up every
+	 * loudspeaker of a district into one burst at the head-end, period after period. */
+	if (now_s() >= r->next) {
+		r->next += ep->set.report_period_s;
+		if (r->next <= now_s())
+			r->next = now_s() + ep->set.report_period_s;
+	}
 }
 
 /* Every period, and at once when a broadcast starts or ends or a fault comes or goes. */

@@ -31,7 +31,7 @@ provisioned=$(grep -o 'made a report key for each of the [0-9]* endpoints .* ([0
 	ok "first start: ${provisioned:-no provisioning line}" ||
 	fail "provisioning: $(ls -ld "$T/var/endpoint-keys"), $(grep -c . "$T/var/endpoints.pub") lines"
 mkdir "$T/tap"
-send tap "$TAP_PORT" "$REPORT_PORT" "$T/tap" > "$T/tap.log" 2>&1 &
+"$BUILD/tests/report_send" tap "$TAP_PORT" "$REPORT_PORT" "$T/tap" > "$T/tap.log" 2>&1 &
 PIDS+=($!)
 declare -A PID
 "$BUILD/endpoint" --config "$T/endpoint-tap.cfg" --id "${A[0]}" > "$T/ep-${A[0]}.log" 2>&1 &
@@ -223,4 +223,13 @@ sed "s|key = \"$T/var/endpoint-keys\"|key = \"$T/open.key\"|" "$T/endpoint.cfg" 
 kill -TERM "${PID[${A[2]}]}"
 wait_state "${A[2]}" off 3 && sleep 0.3 && grep -q "endpoint ${A[2]} (杨和镇/朗锦村): off, switched off on purpose" \
 	"$T/headend.log" && ok "SIGTERM: ${A[2]} off" || fail "after SIGTERM: $(state_of "${A[2]}")"
+
+# Started again at once (well within the same second): its reports are a new boot, not replays.
+get_endpoints
+replays=$(jq '.rejected.replay' <<< "$J")
+"$BUILD/endpoint" --config "$T/endpoint.cfg" --id "${A[2]}" > "$T/ep-again.log" 2>&1 &
+PIDS+=($!)
+wait_state "${A[2]}" normal 3 && get_endpoints && [ "$(jq '.rejected.replay' <<< "$J")" = "$replays" ] &&
+	ok "restarted at once: ${A[2]} normal again, no report refused as a replay" ||
+	fail "after a quick restart: $(state_of "${A[2]}"), rejected $(jq -c .rejected <<< "$J")"
 finish

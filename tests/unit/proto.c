@@ -694,7 +694,7 @@ static int control_sane(const struct proto_control *c, size_t len)
 		return 0;
 	}
 	if (c->signal > 10 || c->colour > PROTO_COLOUR_RED || c->action > PROTO_ACTION_LIFT ||
-	    c->kind < PROTO_KIND_FORECAST || c->kind > PROTO_KIND_WARNING ||
+	    c->kind < PROTO_KIND_FORECAST || c->kind > PROTO_KIND_LIVE ||
 	    c->n_targets < 1 || c->n_targets > PROTO_MAX_TARGETS ||
 	    len != broadcast_len(c->n_targets))
 		return 0;
