@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "headend/clock.h"
 #include "headend/state.h"
 
 #define DIGEST 32
@@ -55,14 +56,6 @@ struct auth {
 	struct source sources[SOURCES];
 	char dummy[crypto_pwhash_STRBYTES];	/* checked for unknown names, to take as long */
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 int auth_name_ok(const char *s)
 {
@@ -372,7 +365,7 @@ enum auth_result auth_check(struct auth *a, const char *header, struct auth_who 
 	for (size_t i = 0; i < a->n_tokens; i++)
 		if (!sodium_memcmp(d, a->tokens[i].digest, DIGEST))
 			hit = &a->tokens[i];
-	if (hit && hit->expires_ms && hit->expires_ms <= mono_ms())
+	if (hit && hit->expires_ms && hit->expires_ms <= clock_mono_ms())
 		r = AUTH_EXPIRED;
 	else if (hit) {
 		who_of(hit, who);
@@ -452,7 +445,7 @@ static int password_matches(struct auth *a, const char *hash, const char *passwo
 
 static void sleep_until(uint64_t when)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = clock_mono_ms();
 	struct timespec ts;
 
 	if (now >= when)
@@ -466,7 +459,7 @@ static void sleep_until(uint64_t when)
 enum auth_login auth_login(struct auth *a, const char *peer, const char *name,
 			   const char *password, char token[AUTH_TOKEN_MAX], unsigned *wait_s)
 {
-	uint64_t start = mono_ms();
+	uint64_t start = clock_mono_ms();
 	char hash[crypto_pwhash_STRBYTES] = "";
 	const struct account *acc;
 	struct source *s;
@@ -488,10 +481,10 @@ enum auth_login auth_login(struct auth *a, const char *peer, const char *name,
 	ok = strlen(password) <= AUTH_PASSWORD_MAX && password_matches(a, hash, password);
 
 	pthread_mutex_lock(&a->lock);
-	s = source_of(a, peer, mono_ms());
+	s = source_of(a, peer, clock_mono_ms());
 	if (ok) {
 		s->failures = 0;
-		purge_sessions(a, mono_ms());
+		purge_sessions(a, clock_mono_ms());
 		t = add_token(a);
 		ok = t != NULL;
 	}
@@ -499,9 +492,9 @@ enum auth_login auth_login(struct auth *a, const char *peer, const char *name,
 		new_token(token);
 		digest_of(token, t->digest);
 		snprintf(t->name, sizeof(t->name), "%s", name);
-		t->expires_ms = mono_ms() + 1000ull * a->session_s;
+		t->expires_ms = clock_mono_ms() + 1000ull * a->session_s;
 	} else {
-		failed(s, mono_ms());
+		failed(s, clock_mono_ms());
 	}
 	pthread_mutex_unlock(&a->lock);
 	/* start was truncated to the millisecond: one more makes the delay never shorter */

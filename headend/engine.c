@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "headend/arbiter.h"
+#include "headend/clock.h"
 #include "headend/copies.h"
 #include "headend/keys.h"
 #include "headend/live.h"
@@ -139,22 +140,6 @@ static int give_ids(struct engine *e);
 static double elapsed_ms(const struct timespec *a, const struct timespec *b)
 {
 	return (b->tv_sec - a->tv_sec) * 1e3 + (b->tv_nsec - a->tv_nsec) / 1e6;
-}
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
 static void job_free(struct job *j)
@@ -367,7 +352,7 @@ static void send_owed(struct engine *e, struct job *j)
 	size_t len;
 
 	while (j->copies && copies_control_due(j->copies, j->tick, &c)) {
-		c.sent_ms = wall_ms();
+		c.sent_ms = clock_wall_ms();
 		len = keys_seal(e->keys, &c, buf, sizeof(buf));
 		if (len)
 			send_groups(e, j, buf, len);
@@ -377,7 +362,7 @@ static void send_owed(struct engine *e, struct job *j)
 static void send_control(struct engine *e, struct job *j, enum proto_type type)
 {
 	struct proto_control c = {
-		.type = type, .broadcast = j->id, .sent_ms = wall_ms(), .kind = j->b.kind,
+		.type = type, .broadcast = j->id, .sent_ms = clock_wall_ms(), .kind = j->b.kind,
 		.signal = j->b.signal, .colour = j->b.colour, .action = j->b.action,
 		.n_targets = j->b.n_codes,
 	};
@@ -401,7 +386,7 @@ static void keep_live(struct engine *e, struct job *j, const unsigned char *pkt,
 {
 	int64_t stamp = j->stamp[j->sent % LOOKAHEAD_MAX];
 
-	live_sent(j->live, stamp < 0 ? -1.0 : (double)(mono_ns() - stamp) / 1e6);
+	live_sent(j->live, stamp < 0 ? -1.0 : (double)(clock_mono_ns() - stamp) / 1e6);
 	if (grow((void **)&j->audio, &j->audio_cap, j->audio_len + len, 1) ||
 	    grow((void **)&j->frame_end, &j->frames_cap, j->n_frames + 1, sizeof(uint32_t))) {
 		if (e->on_played)
@@ -623,7 +608,7 @@ static void send_manifest(struct engine *e, struct job *j)
 
 	if (!lookahead_manifest(j->ahead, &c))
 		return;
-	c.sent_ms = wall_ms();
+	c.sent_ms = clock_wall_ms();
 	len = keys_seal(e->keys, &c, buf, sizeof(buf));
 	if (len)
 		send_groups(e, j, buf, len);
@@ -943,7 +928,7 @@ static void tell_played(struct engine *e, const struct job *j, const struct bull
 	if (any && n)
 		e->on_played(e->on_played_arg, &(struct engine_played){
 			j->bulletin, j->id, b, villages, j->slot, j->accepted_at, j->started_ms,
-			wall_ms(), result, n, frame, len });
+			clock_wall_ms(), result, n, frame, len });
 	else if (any && j->sent)
 		log_error("bulletin %u: out of memory; broadcast %u is not archived", j->bulletin,
 			  j->id);
@@ -1045,7 +1030,7 @@ static void carry_out(struct engine *e, const struct arbiter_action *a)
 		break;
 	case ARBITER_START:
 		j->playing = 1;
-		j->started_ms = wall_ms();
+		j->started_ms = clock_wall_ms();
 		if (e->on_air)
 			e->on_air(e->on_air_arg, &(struct engine_air){ j->id, 1, j->b.codes,
 								   j->b.n_codes });
@@ -1159,7 +1144,7 @@ static void finish_job(struct engine *e, struct job **link)
 
 static void send_keepalive(struct engine *e)
 {
-	struct proto_control c = { .type = PROTO_KEEPALIVE, .sent_ms = wall_ms() };
+	struct proto_control c = { .type = PROTO_KEEPALIVE, .sent_ms = clock_wall_ms() };
 	unsigned char buf[PROTO_ENVELOPE + PROTO_SIGNATURE];
 	size_t len = keys_seal(e->keys, &c, buf, sizeof(buf));
 
@@ -1242,7 +1227,7 @@ static void live_tick(struct engine *e)
 			j->result = "live ended before it could play";
 		}
 	if (!live_parts(e, &on_air)) {
-		e->live_ended_ms = wall_ms();
+		e->live_ended_ms = clock_wall_ms();
 		if (!e->live_end)
 			end_live(e, "preempted everywhere");
 	}
@@ -2080,7 +2065,7 @@ int engine_live_start(struct engine *e, struct bulletin *b, uint32_t *id, char *
 	e->live = l;
 	e->live_bulletin = *id;
 	snprintf(e->live_targets, sizeof(e->live_targets), "%s", j->b.targets);
-	e->live_started_ms = wall_ms();
+	e->live_started_ms = clock_wall_ms();
 	e->live_ended_ms = 0;
 	e->live_deadline = j->accepted_at + e->cfg->live_max_s;
 	e->live_end = NULL;
@@ -2145,6 +2130,8 @@ char *engine_live_json(struct engine *e)
 					    "waiting_for", json_integer(j->blocked_by));
 	}
 	if (o && e->live) {
+		uint64_t until = e->live_ended_ms ? e->live_ended_ms : clock_wall_ms();
+
 		json_object_update_new(o, json_pack("{s:i, s:s, s:I, s:I, s:o}", "bulletin",
 				       (json_int_t)e->live_bulletin, "targets", e->live_targets,
 				       "started_ms", (json_int_t)e->live_started_ms, "ended_ms",
@@ -2152,8 +2139,7 @@ char *engine_live_json(struct engine *e)
 				       live_json(e->live)));
 		if (e->live_end)
 			json_object_set_new(o, "ended_by", json_string(e->live_end));
-		json_object_set_new(o, "seconds", json_real(((e->live_ended_ms ?
-				    e->live_ended_ms : wall_ms()) - e->live_started_ms) / 1e3));
+		json_object_set_new(o, "seconds", json_real((until - e->live_started_ms) / 1e3));
 	}
 	json_object_set_new(o, "parts", parts);
 	pthread_mutex_unlock(&e->lock);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "headend/capture.h"
+#include "headend/clock.h"
 #include "headend/log.h"
 #include "proto/proto.h"
 
@@ -40,14 +41,6 @@ struct live {
 	double latency_max;
 	struct timespec started;
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 static void on_event(void *arg, enum capture_event ev, const char *what)
 {
@@ -129,7 +122,7 @@ static void *capture_main(void *arg)
 	while (!stop) {
 		long delay;
 		int audio = capture_read(l->cap, pcm, &delay);
-		int64_t stamp = now_ns() - (int64_t)(delay + CAPTURE_PERIOD) * 1000000000 /
+		int64_t stamp = clock_mono_ns() - (int64_t)(delay + CAPTURE_PERIOD) * 1000000000 /
 				CAPTURE_RATE;
 		int n = opus_encode(l->enc, pcm, CAPTURE_PERIOD, pkt, sizeof(pkt));
 

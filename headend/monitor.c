@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "headend/clock.h"
 #include "headend/keys.h"
 #include "headend/log.h"
 #include "proto/sign.h"
@@ -65,22 +66,6 @@ struct monitor {
 	char now_kind[16];
 	char last_error[CONFIG_STR_MAX + 64];
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
-static uint64_t unix_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
 
 static void count(struct monitor *m, unsigned long *what, unsigned long n)
 {
@@ -142,7 +127,7 @@ static void begin(struct monitor *m, const struct proto_control *c)
 	m->broadcast = c->broadcast;
 	m->expect = c->seq;
 	m->any = 0;
-	m->last_ms = mono_ms();
+	m->last_ms = clock_mono_ms();
 	opus_decoder_ctl(m->dec, OPUS_RESET_STATE);
 	log_info("monitor: broadcast %u (%s) heard in %s", c->broadcast, proto_kind_name(c->kind),
 		 m->zone);
@@ -157,7 +142,7 @@ static void on_control(struct monitor *m, const unsigned char *buf, size_t len)
 {
 	struct proto_control c;
 
-	if (proto_verifier_control(&m->ver, buf, len, unix_ms(), &c) != PROTO_ACCEPT) {
+	if (proto_verifier_control(&m->ver, buf, len, clock_wall_ms(), &c) != PROTO_ACCEPT) {
 		count(m, &m->heard.rejected, 1);
 		return;
 	}
@@ -197,7 +182,7 @@ static void on_audio(struct monitor *m, const unsigned char *buf, size_t len)
 	play(m, r.payload, r.payload_len, 0);
 	m->any = 1;
 	m->expect = (uint16_t)(r.seq + 1);
-	m->last_ms = mono_ms();
+	m->last_ms = clock_mono_ms();
 }
 
 /* Every datagram waiting on the socket, each to its parser. */
@@ -225,7 +210,7 @@ static void *monitor_main(void *arg)
 
 		if (poll(&p, 1, 200) > 0)
 			drain(m);
-		if (m->playing && mono_ms() - m->last_ms > QUIET_MS)
+		if (m->playing && clock_mono_ms() - m->last_ms > QUIET_MS)
 			over(m, "no packet for 3 s");
 	}
 	over(m, "monitor stopped");
@@ -331,7 +316,7 @@ static int start(struct monitor *m, const char *zone, char *err, size_t errlen)
 	snprintf(key, sizeof(key), "%s/%s", m->cfg->state_dir, KEYS_PUBLIC_FILE);
 	if (proto_key_load(key, pk, err, errlen))
 		return 503;
-	proto_verifier_init(&m->ver, pk, CLOCK_TOLERANCE_MS, unix_ms());
+	proto_verifier_init(&m->ver, pk, CLOCK_TOLERANCE_MS, clock_wall_ms());
 	m->listener = m->z->endpoints[ep].id;
 	zones_endpoint_groups(m->z, ep, m->cfg->mc_base, groups);
 	m->dec = opus_decoder_create(RATE, 1, &oe);
