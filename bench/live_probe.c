@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The microphone and the ear of the live-announcement tests and of bench/live_latency.sh.
- *   feed FIFO HZ SECONDS          a sine of HZ for SECONDS, then silence, 20 ms every 20 ms
+ *   feed FIFO HZ SECONDS [RATE]   a sine of HZ for SECONDS, then silence, 20 ms every 20 ms;
+ *                                 RATE 1.05 writes 5 % faster (a microphone whose clock runs
+ *                                 fast against the head-end's), 0.95 5 % slower
  *   clicks FIFO N EVERY_MS LOG    silence with a click every EVERY_MS, N times; LOG gets the
  *                                 CLOCK_MONOTONIC time (ns) each click was written
  *   listen PORT N LOG [KEY GROUP...]   decodes RTP/Opus on PORT (joined to the GROUPs on
@@ -42,9 +44,11 @@ static int64_t mono_ns(void)
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+static long period_ns = 20000000L;	/* 20 ms of audio written every period_ns */
+
 static void tick(struct timespec *next)
 {
-	next->tv_nsec += 20000000L;
+	next->tv_nsec += period_ns;
 	if (next->tv_nsec >= 1000000000L) {
 		next->tv_nsec -= 1000000000L;
 		next->tv_sec++;
@@ -207,8 +211,13 @@ static int listen_clicks(int port, long n, const char *logpath, const char *key,
 
 int main(int argc, char **argv)
 {
-	if (argc == 5 && !strcmp(argv[1], "feed")) {
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "feed")) {
 		struct tone t = { strtod(argv[3], NULL), (long)(strtod(argv[4], NULL) * 50) };
+		double rate = argc == 6 ? strtod(argv[5], NULL) : 1.0;
+
+		if (rate < 0.5 || rate > 2.0)
+			return 64;
+		period_ns = (long)(20000000.0 / rate);
 
 		return writer(argv[2], make_tone, &t);
 	}
@@ -224,7 +233,8 @@ int main(int argc, char **argv)
 		return listen_clicks((int)strtol(argv[2], NULL, 10), strtol(argv[3], NULL, 10),
 				     argv[4], argc > 5 ? argv[5] : NULL, argv + 6,
 				     argc > 6 ? argc - 6 : 0);
-	fprintf(stderr, "usage: live_probe feed FIFO HZ SECONDS | clicks FIFO N EVERY_MS LOG |\n"
+	fprintf(stderr, "usage: live_probe feed FIFO HZ SECONDS [RATE] |\n"
+		"       clicks FIFO N EVERY_MS LOG |\n"
 		"       listen PORT N LOG [KEY GROUP...]\n");
 	return 64;
 }

@@ -135,5 +135,6 @@ finish() {
 #   15201-15205 durability preempt warnings cron units   15206 status_gap
 #   15721 reports (HTTP 18721, status reports to UDP 16721, its tap 16722)
 #   15611-15614 fleet tests   15731 fleet_reports (HTTP 18731, status reports to UDP 16731)
-#   15711 live (HTTP 18711)   15712 monitor (HTTP 18712); 15713-15719 and 18713-18719 held for
+#   15711 live (HTTP 18711)   15712 monitor (HTTP 18712)   15713 live_drift (HTTP 18713);
+#   15714-15719 and 18714-18719 held for
 #   live and monitor
