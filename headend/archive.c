@@ -39,7 +39,7 @@ struct item {			/* an ended broadcast, copied off the pacer thread */
 	uint32_t *villages;	/* indexes of the villages that heard it */
 	size_t n_villages, endpoints;
 	char slot[16];
-	char result[24];
+	char result[48];	/* "played", "preempted", "live ended before it could play" */
 	time_t accepted;
 	uint64_t started_ms, ended_ms;
 	unsigned char *audio;	/* the Opus frames back to back */

@@ -68,8 +68,12 @@ static void event(struct capture *c, enum capture_event ev, const char *fmt, ...
 static int device_open(struct capture *c)
 {
 	snd_pcm_t *pcm = NULL;
-	int rc = snd_pcm_open(&pcm, c->device, SND_PCM_STREAM_CAPTURE, 0);
+	/* Opened without blocking: a device in use by another program answers EBUSY at once
+	 * instead of holding the caller until it is free; reads then block as usual. */
+	int rc = snd_pcm_open(&pcm, c->device, SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK);
 
+	if (rc >= 0 && (rc = snd_pcm_nonblock(pcm, 0)) < 0)
+		snd_pcm_close(pcm);
 	if (rc >= 0) {
 		rc = snd_pcm_set_params(pcm, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED,
 					1, CAPTURE_RATE, 1, (unsigned)c->buffer_ms * 1000u);

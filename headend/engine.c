@@ -2010,12 +2010,26 @@ out:
 	free(keep);
 }
 
+/* 1 with err set if a live announcement is on air or waiting already. */
+static int live_busy(struct engine *e, char *err, size_t errlen)
+{
+	int on_air, busy;
+
+	pthread_mutex_lock(&e->lock);
+	busy = live_parts(e, &on_air) != 0;
+	if (busy)
+		snprintf(err, errlen, "live announcement %u to %s is %s already; stop it first",
+			 e->live_bulletin, e->live_targets, on_air ? "on air" : "waiting");
+	pthread_mutex_unlock(&e->lock);
+	return busy;
+}
+
 int engine_live_start(struct engine *e, struct bulletin *b, uint32_t *id, char *err,
 		      size_t errlen)
 {
 	struct live *l = NULL;
 	struct job *j = NULL, **tail;
-	int on_air, rc = -1;
+	int rc = -1;
 
 	if (e->cfg->pace != 1.0) {
 		/* the microphone gives 20 ms every 20 ms: faster ticks would only send silence */
@@ -2023,18 +2037,17 @@ int engine_live_start(struct engine *e, struct bulletin *b, uint32_t *id, char *
 			 e->cfg->pace);
 		return -1;
 	}
+	if (live_busy(e, err, errlen))
+		return -2;
+	/* The device is opened outside submit_lock: however long it takes, bulletins and
+	 * warnings are accepted meanwhile. */
+	if (live_open(&l, e->cfg, err, errlen))
+		return -1;
 	pthread_mutex_lock(&e->submit_lock);
-	pthread_mutex_lock(&e->lock);
-	if (live_parts(e, &on_air)) {
-		snprintf(err, errlen, "live announcement %u to %s is %s already; stop it first",
-			 e->live_bulletin, e->live_targets, on_air ? "on air" : "waiting");
-		pthread_mutex_unlock(&e->lock);
+	if (live_busy(e, err, errlen)) {	/* another one started while this one opened */
 		rc = -2;
 		goto out;
 	}
-	pthread_mutex_unlock(&e->lock);
-	if (live_open(&l, e->cfg, err, errlen))
-		goto out;
 	j = calloc(1, sizeof(*j));
 	if (!j || !(j->villages = calloc(e->z->n_villages, 1))) {
 		snprintf(err, errlen, "out of memory");
@@ -2103,6 +2116,28 @@ int engine_live_stop(struct engine *e, uint32_t *id, char *err, size_t errlen)
 	}
 	pthread_mutex_unlock(&e->lock);
 	return rc;
+}
+
+void engine_live_shutdown(struct engine *e, int timeout_ms)
+{
+	int on_air;
+
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	if (live_parts(e, &on_air) && !e->live_end) {
+		for (struct job *j = e->jobs; j; j = j->next)
+			if (j->live == e->live && j->playing)
+				j->result = "cut short by shutdown";
+		end_live(e, "the head-end is stopping");
+		pthread_cond_signal(&e->wake_pacer);
+	}
+	for (int waited = 0; waited < timeout_ms && live_parts(e, &on_air); waited += 20) {
+		pthread_mutex_unlock(&e->lock);
+		usleep(20000);
+		pthread_mutex_lock(&e->lock);
+	}
+	pthread_mutex_unlock(&e->lock);
 }
 
 char *engine_live_json(struct engine *e)

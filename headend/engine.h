@@ -120,6 +120,11 @@ int engine_live_start(struct engine *e, struct bulletin *b, uint32_t *id, char *
 __attribute__((warn_unused_result))
 int engine_live_stop(struct engine *e, uint32_t *id, char *err, size_t errlen);
 
+/* Before the head-end stops: a live announcement on air is ended as if stopped (what was
+ * captured goes out, then END) and recorded and archived as cut short; waits at most
+ * timeout_ms for its parts to finish. Call while the archive is still open. */
+void engine_live_shutdown(struct engine *e, int timeout_ms);
+
 /* State, parts, counters and latency of the last live announcement (GET /v1/live), as JSON
  * text the caller frees. */
 char *engine_live_json(struct engine *e);

@@ -156,6 +156,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	http_close(h);
+	engine_live_shutdown(e, 2000);
 	monitor_close(mon);
 	console_close(con);
 	scheduler_close(s);

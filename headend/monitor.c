@@ -324,7 +324,11 @@ static int start(struct monitor *m, const char *zone, char *err, size_t errlen)
 		snprintf(err, errlen, "opus decoder: %s", opus_strerror(oe));
 		return 503;
 	}
-	rc = snd_pcm_open(&m->pcm, m->cfg->monitor_device, SND_PCM_STREAM_PLAYBACK, 0);
+	/* Not blocking on a device another program holds (EBUSY at once); writes then block. */
+	rc = snd_pcm_open(&m->pcm, m->cfg->monitor_device, SND_PCM_STREAM_PLAYBACK,
+			  SND_PCM_NONBLOCK);
+	if (rc >= 0)
+		rc = snd_pcm_nonblock(m->pcm, 0);
 	if (rc >= 0)
 		rc = snd_pcm_set_params(m->pcm, SND_PCM_FORMAT_S16_LE,
 					SND_PCM_ACCESS_RW_INTERLEAVED, 1, RATE, 1, 200000);
@@ -363,10 +367,24 @@ int monitor_set(struct monitor *m, const char *zone, char *err, size_t errlen)
 {
 	int rc = 0;
 
+	char was[sizeof(m->zone)], why[256];
+	uint32_t ep;
+
 	pthread_mutex_lock(&m->change);
+	/* A zone the directory does not know changes nothing. */
+	if (*zone && listener_of(m, zone, &ep, err, errlen)) {
+		pthread_mutex_unlock(&m->change);
+		return 422;
+	}
+	pthread_mutex_lock(&m->lock);
+	snprintf(was, sizeof(was), "%s", m->zone);
+	pthread_mutex_unlock(&m->lock);
 	halt(m);
 	if (*zone)
 		rc = start(m, zone, err, errlen);
+	/* Nor does a device that will not open: the duty officer keeps what was heard. */
+	if (rc && *was && start(m, was, why, sizeof(why)))
+		log_warn("monitor: cannot listen in %s again: %s", was, why);
 	pthread_mutex_unlock(&m->change);
 	return rc;
 }
@@ -413,10 +431,12 @@ int monitor_open(struct monitor **out, const struct headend_config *cfg, const s
 	m->sock = -1;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&m->change, NULL);
-	if (cfg->monitor_zone[0] && monitor_set(m, cfg->monitor_zone, err, errlen)) {
-		monitor_close(m);
-		return -1;
-	}
+	/* The head-end broadcasts without its duty officer's speaker: a monitor that cannot
+	 * start is a warning, not a reason to stay off the air. */
+	if (cfg->monitor_zone[0] && monitor_set(m, cfg->monitor_zone, err, errlen))
+		log_warn("monitor: monitor.zone \"%s\" with monitor.device \"%s\" does not "
+			 "start, the monitor is off (POST /v1/monitor starts it): %s",
+			 cfg->monitor_zone, cfg->monitor_device, err);
 	*out = m;
 	return 0;
 }

@@ -16,8 +16,8 @@
 
 struct monitor;
 
-/* Ready to monitor; starts on cfg->monitor_zone when it is set. cfg and z must outlive it.
- * Returns 0, or -1 with err naming the zone or the device at fault. */
+/* Ready to monitor; starts on cfg->monitor_zone when it is set (if that fails, the monitor is
+ * off and the log says why). cfg and z must outlive it. Returns 0, or -1 (out of memory). */
 __attribute__((warn_unused_result))
 int monitor_open(struct monitor **out, const struct headend_config *cfg, const struct zones *z,
 		 char *err, size_t errlen);

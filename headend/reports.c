@@ -628,8 +628,11 @@ static unsigned post_key(struct reports *r, const char *url, const char *who, co
 
 	errno = 0;
 	id = strtoull(idtext, NULL, 10);
-	if (strspn(idtext, "0123456789") != 15 || strcmp(idtext + 15, KEY_URL_TAIL) || errno)
+	if (strspn(idtext, "0123456789") != 15 || errno)
 		return refuse(err, errlen, 404, "no such endpoint: an endpoint id has 15 digits");
+	if (strcmp(idtext + 15, KEY_URL_TAIL))
+		return refuse(err, errlen, 404, "no such resource: an endpoint's key is "
+			      "POST /v1/endpoints/ID%s", KEY_URL_TAIL);
 	i = zones_find_endpoint(r->z, id);
 	if (i < 0)
 		return refuse(err, errlen, 404, "endpoint %015llu is not in the directory", id);
@@ -657,6 +660,17 @@ static unsigned post_key(struct reports *r, const char *url, const char *who, co
 
 	pthread_mutex_lock(&r->key_lock);
 	pthread_mutex_lock(&r->lock);
+	/* Each endpoint signs with a key of its own, or one stolen device could speak for
+	 * another. */
+	for (size_t k = 0; k < r->z->n_endpoints; k++)
+		if ((long)k != i && r->roster.ep[k].peer.keyed &&
+		    !memcmp(r->roster.ep[k].peer.pk, pk, sizeof(pk))) {
+			pthread_mutex_unlock(&r->lock);
+			pthread_mutex_unlock(&r->key_lock);
+			return refuse(err, errlen, 409, "this public key is endpoint %015llu's "
+				      "already; every endpoint needs a key of its own",
+				      (unsigned long long)r->z->endpoints[k].id);
+		}
 	saved = r->roster.ep[i];
 	roster_set_key(&r->roster, (uint32_t)i, pk);
 	text = registry_text(r, &n);

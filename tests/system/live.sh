@@ -45,12 +45,25 @@ cp "$T/headend.base" "$T/headend.cfg"
 printf 'live: { device = "testcap"; max_s = 60; buffer_frames = 3; };\n' >> "$T/headend.cfg"
 start_headend
 
+# The microphone is not there yet, so opening the device waits (the FIFO has no writer):
+# meanwhile a bulletin is accepted at once, not held up behind the live request.
+curl -s -o "$T/live.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+	-H "Authorization: Bearer $TOKEN" --data-binary '{"targets": ["杨和镇"]}' \
+	"$URL/v1/live" > "$T/live.code" &
+LIVE_CURL=$!
+sleep 0.5
+t0=$(date +%s.%N)
+post '{"text": "高明区短时预报：更合镇多云。", "targets": ["更合镇"], "kind": "nowcast"}'
+dt=$(echo "$(date +%s.%N) - $t0" | bc)
+[ "$STATUS" = 202 ] && [ "$(echo "$dt < 2" | bc)" = 1 ] &&
+	ok "a bulletin while the microphone opens: accepted in $dt s" ||
+	fail "a bulletin while the microphone opens: $STATUS after $dt s $BODY"
 # The microphone: 9 s of 440 Hz, then silence, 20 ms every 20 ms, until the test ends.
 "$BUILD/bench/bench_live_probe" feed "$T/mic.fifo" 440 9 &
 PIDS+=($!)
-post '{"targets": ["杨和镇"]}' /v1/live
-[ "$STATUS" = 202 ] || fail "live POST answered $STATUS $BODY"
-L=$(jq .bulletin <<< "$BODY")
+wait "$LIVE_CURL"
+[ "$(cat "$T/live.code")" = 202 ] || fail "live POST answered $(cat "$T/live.code") $(cat "$T/live.json")"
+L=$(jq .bulletin < "$T/live.json")
 post '{"targets": ["明城镇"]}' /v1/live
 [ "$STATUS" = 409 ] && ok "a second live announcement is refused: $(jq -r .error <<< "$BODY")" ||
 	fail "second live: $STATUS $BODY"
@@ -171,6 +184,26 @@ mapfile -t B < <(grep '^broadcast ' "$T/ep-$XINWEI.log")
 [ "${#B[@]}" = 4 ] && [[ ${B[3]} == "broadcast $W2: warning rainstorm red issue"*"(end)" ]] &&
 	ok "新圩村 heard the red warning whole, and no live after the stop" ||
 	fail "新圩村 heard: $(printf '%s | ' "${B[@]}")"
+
+# The head-end stops during a live announcement: it is ended, recorded and archived as cut.
+wait_idle 30
+"$BUILD/bench/bench_live_probe" feed "$T/mic.fifo" 440 10 &
+PIDS+=($!)
+post '{"targets": ["杨和镇/杨和村"]}' /v1/live
+[ "$STATUS" = 202 ] || fail "live before the stop answered $STATUS $BODY"
+L3=$(jq .bulletin <<< "$BODY")
+sleep 3
+kill -TERM "$(pgrep -f "headend --config $T/headend.cfg" | head -1)"
+for _ in $(seq 50); do pgrep -f "headend --config $T/headend.cfg" > /dev/null || break; sleep 0.1; done
+REC3=$(grep -l "\"bulletin\": *$L3," "$T"/var/archive/*/*.json 2> /dev/null | head -1)
+if grep -q "live: bulletin $L3 to 杨和镇/杨和村 ends: the head-end is stopping" "$T/headend.log" &&
+   [ -n "$REC3" ] && [ "$(jq -r .result "$REC3")" = "cut short by shutdown" ] &&
+   [ "$(echo "$(jq .seconds "$REC3") > 2" | bc)" = 1 ]; then
+	ok "SIGTERM during live $L3: ended and archived, $(jq -c '{result, seconds}' "$REC3")"
+else
+	fail "SIGTERM during live $L3: record ${REC3:-none} $(cat "$REC3" 2> /dev/null | head -c 300)"
+fi
+start_headend
 
 # The archive has it, as it went out to 杨和镇.
 H=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/history?limit=20")

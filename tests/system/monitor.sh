@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The local monitor, with no sound card: the test's ALSA configuration makes a playback device
 # of a file. Monitoring 杨和镇, a forecast to 杨和镇 is written there whole (as long as the
-# 杨和镇 endpoint heard it, and the same samples) and one to 明城镇 not at all.
+# 杨和镇 endpoint heard it, and the same samples) and one to 明城镇 not at all. A refused change
+# keeps the monitor as it was; a device that cannot be opened at start-up leaves it off, and
+# the head-end broadcasts all the same.
 . "$(dirname "$0")/lib.sh" "$1" 18712 15712
 write_config 5.0
 grep -q '^report' "$T/endpoint.cfg" || printf 'report: { address = ""; };\n' >> "$T/endpoint.cfg"
@@ -27,6 +29,11 @@ if [ "$STATUS" = 200 ] && [ "$(jq -r .zone <<< "$BODY")" = 杨和镇 ] &&
 else
 	fail "monitor POST: $STATUS $BODY"
 fi
+# A refused change leaves the monitor as it was.
+post '{"zone": "火星"}' /v1/monitor
+[ "$STATUS" = 422 ] && [ "$(curl -s "$URL/v1/monitor" | jq -r '.on, .zone' | tr '\n' ' ')" = \
+	"true 杨和镇 " ] && ok "an unknown zone while monitoring: 422, still monitoring 杨和镇" ||
+	fail "after a refused change: $STATUS, $(curl -s "$URL/v1/monitor")"
 sleep 0.3
 
 post '{"text": "高明区气象台12月4日17时发布未来24小时天气预报：杨和镇多云，气温十八到二十五度。",
@@ -77,4 +84,17 @@ fi
 grep -q "monitor: broadcast $F (forecast) heard in 杨和镇" "$T/headend.log" &&
 	! grep -q "monitor: broadcast $M" "$T/headend.log" &&
 	ok "the log names broadcast $F only" || fail "monitor log: $(grep -a monitor "$T/headend.log")"
+
+# A monitor device that cannot be opened at start-up: the head-end broadcasts without it.
+kill "${PIDS[0]}"
+wait "${PIDS[0]}" 2> /dev/null
+sed -i 's|^monitor: .*|monitor: { device = "nosuchpcm"; zone = "杨和镇"; };|' "$T/headend.cfg"
+mv "$T/headend.log" "$T/headend-1.log"
+start_headend
+[ "$(curl -s "$URL/v1/monitor" | jq .on)" = false ] &&
+	grep -q 'monitor: monitor.zone "杨和镇" with monitor.device "nosuchpcm" does not start' \
+		"$T/headend.log" && ok "a monitor that cannot open its device: off, the log says why" ||
+	fail "bad monitor device at start: $(curl -s "$URL/v1/monitor") $(grep monitor "$T/headend.log")"
+post '{"text": "高明区短时预报：杨和镇多云。", "targets": ["杨和镇"], "kind": "nowcast"}'
+[ "$STATUS" = 202 ] && ok "and it takes bulletins: $BODY" || fail "bulletin: $STATUS $BODY"
 finish

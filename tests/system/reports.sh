@@ -180,6 +180,15 @@ post '{"public_key": "0123"}' "/v1/endpoints/${A[1]}/key"
 [ "$STATUS" = 422 ] && ok "a bad key: 422 $(jq -r .error <<< "$BODY")" || fail "bad key: $STATUS $BODY"
 post "{\"public_key\": \"$victim_pk\"}" /v1/endpoints/440608101299001/key
 [ "$STATUS" = 404 ] && ok "an endpoint not in the directory: 404" || fail "unknown endpoint: $STATUS $BODY"
+post "{\"public_key\": \"$victim_pk\"}" "/v1/endpoints/${A[1]}/key"
+[ "$STATUS" = 409 ] && [[ $(jq -r .error <<< "$BODY") == *"endpoint ${A[0]}'s already"* ]] &&
+	grep -q "^${A[1]} " "$T/var/endpoints.pub" && [ "$(grep -c " $victim_pk$" "$T/var/endpoints.pub")" = 1 ] &&
+	ok "another endpoint's public key: 409, nothing changed" ||
+	fail "another endpoint's key: $STATUS $BODY, $(grep -c " $victim_pk$" "$T/var/endpoints.pub") holders"
+post "{\"public_key\": \"$victim_pk\"}" "/v1/endpoints/${A[1]}/keyx"
+[ "$STATUS" = 404 ] && [[ $(jq -r .error <<< "$BODY") == "no such resource"* ]] &&
+	ok "a wrong path under an endpoint: 404 $(jq -r .error <<< "$BODY")" ||
+	fail "wrong path: $STATUS $BODY"
 old_pk=$(grep "^${A[1]} " "$T/var/endpoints.pub" | cut -d' ' -f2)
 out=$(ctl endpoint-key "${A[1]}" --out "$T/new.key")
 rc=$?

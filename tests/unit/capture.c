@@ -52,9 +52,20 @@ int __wrap_snd_pcm_open(snd_pcm_t **pcm, const char *name, snd_pcm_stream_t stre
 
 	assert_int_equal(stream, SND_PCM_STREAM_CAPTURE);
 	assert_string_equal(name, "mic");
+	/* A device held by another program must answer at once, not block the caller. */
+	assert_int_equal(mode, SND_PCM_NONBLOCK);
 	script.open_at++;
 	*pcm = rc ? NULL : (snd_pcm_t *)&fake_device;
 	return rc;
+}
+
+/* After the open, reads block again. */
+int __wrap_snd_pcm_nonblock(snd_pcm_t *pcm, int nonblock);
+int __wrap_snd_pcm_nonblock(snd_pcm_t *pcm, int nonblock)
+{
+	assert_ptr_equal(pcm, &fake_device);
+	assert_int_equal(nonblock, 0);
+	return 0;
 }
 
 int __wrap_snd_pcm_set_params(snd_pcm_t *pcm, snd_pcm_format_t format, snd_pcm_access_t access,
