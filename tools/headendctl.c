@@ -253,7 +253,7 @@ static int cmd_send(const struct client *c, int argc, char **argv)
 
 static void print_item(json_t *item, const char *state)
 {
-	json_t *w = json_object_get(item, "warning");
+	json_t *w = json_object_get(item, "warning"), *rep = json_object_get(item, "reports");
 
 	printf("%-8s bulletin %lld  %s", state, (long long)json_integer_value(
 	       json_object_get(item, "id")), json_string_value(json_object_get(item, "kind")));
@@ -263,12 +263,21 @@ static void print_item(json_t *item, const char *state)
 		       json_string_value(json_object_get(w, "action")));
 	printf("  to %s (%lld endpoints)", json_string_value(json_object_get(item, "targets")),
 	       (long long)json_integer_value(json_object_get(item, "endpoints")));
-	if (json_object_get(item, "seconds_sent"))
+	if (json_object_get(item, "seconds_sent") &&
+	    json_number_value(json_object_get(item, "seconds_planned")) > 0)
 		printf("  %.1f of %.1f s",
 		       json_number_value(json_object_get(item, "seconds_sent")),
 		       json_number_value(json_object_get(item, "seconds_planned")));
+	else if (json_object_get(item, "seconds_sent"))	/* live: no end planned */
+		printf("  %.1f s so far",
+		       json_number_value(json_object_get(item, "seconds_sent")));
 	else if (json_object_get(item, "seconds"))
 		printf("  %.1f s", json_number_value(json_object_get(item, "seconds")));
+	if (json_is_object(rep))	/* status reports of the endpoints, docs/protocol.md 8 */
+		printf("  reported played by %lld of %lld%s",
+		       (long long)json_integer_value(json_object_get(rep, "played")),
+		       (long long)json_integer_value(json_object_get(rep, "targeted")),
+		       json_is_true(json_object_get(rep, "final")) ? "" : " so far");
 	printf("\n");
 }
 
@@ -297,8 +306,11 @@ static int cmd_status(const struct client *c, int argc, char **argv)
 		print_item(item, "playing");
 	json_array_foreach(raw ? NULL : json_object_get(o, "queued"), i, item)
 		print_item(item, "queued");
-	json_array_foreach(raw ? NULL : json_object_get(o, "recent"), i, item)
-		print_item(item, "played");
+	json_array_foreach(raw ? NULL : json_object_get(o, "recent"), i, item) {
+		const char *result = json_string_value(json_object_get(item, "result"));
+
+		print_item(item, result ? result : "played");
+	}
 	free(answer.data);
 	json_decref(o);
 	return 0;

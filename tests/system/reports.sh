@@ -110,6 +110,9 @@ line=$(grep "broadcast $N: played at" "$T/headend.log")
 s=$(curl -s "$URL/v1/status" | jq -c ".recent[] | select(.broadcast == $N) | .reports")
 [ "$s" = '{"played":3,"targeted":462,"final":true}' ] && ok "GET /v1/status, broadcast $N: $s" ||
 	fail "status reports of broadcast $N: $s"
+line=$(ctl status | grep "bulletin $N ")
+[[ $line == "played   bulletin $N  "*"  reported played by 3 of 462" ]] &&
+	ok "headendctl status: $line" || fail "headendctl status: $(ctl status)"
 get_endpoints "?broadcast=$N"
 [ "$(jq -c '[.played, .targeted, (.not_reported | length), (.not_reported | index('"${A[0]}"'))]' <<< "$J")" = '[3,462,459,null]' ] &&
 	[ "$(jq '.not_reported | index(440608101210004) != null' <<< "$J")" = true ] &&
