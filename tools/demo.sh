@@ -44,11 +44,16 @@ done
 sleep 0.5
 echo "== what the loudspeakers report (headendctl endpoints, those not offline)"
 ./build/headendctl endpoints | grep -v ' offline ' || true
+echo "== the broadcast as the head-end recorded it (only 2 of its 980 loudspeakers run here)"
+./build/headendctl status | grep " bulletin $id " || true
 kill -TERM "${PIDS[@]:1}"
 wait "${PIDS[@]:1}" 2>/dev/null || true
 
-echo "== head-end log"
-cat var/demo/headend.log
+# Four of the directory's 2,350 loudspeakers run on this machine, so once the head-end has
+# waited reports.missed periods every other village raises its alarm: counted, not listed.
+alarms=$(grep -c ' village .* below ' var/demo/headend.log || true)
+echo "== head-end log (without the $alarms village alarms of villages with no loudspeaker running)"
+grep -v ' village .* below ' var/demo/headend.log
 echo "== who heard what"
 for town in 荷城街道 杨和镇 明城镇 更合镇; do
 	printf '%s  endpoint %s\n' "$town" "${EP[$town]}"
