@@ -360,6 +360,11 @@ static int check_reports(const config_t *cf, const char *file, const struct head
 	if (IN_MULTICAST(a) || a == INADDR_ANY || a == INADDR_BROADCAST)
 		return fail_at(cf, file, "reports.address",
 			       "must be the unicast IPv4 address of one interface", err, errlen);
+	/* On one port the reports would meet the broadcasts: the monitor and endpoints on this
+	 * machine, which listen on multicast.port, could not bind, or would take reports. */
+	if (c->report_port == c->mc_port)
+		return fail_at(cf, file, "reports.port", "must differ from multicast.port", err,
+			       errlen);
 	return 0;
 }
 

@@ -2,12 +2,14 @@
 /* The head-end daemon: loads the configuration, the directory and the schedule, starts the
  * engine, the HTTP API and the slot timer, tells systemd it is ready and feeds its watchdog,
  * then waits for SIGINT or SIGTERM. Fatal errors are possible only here, at start-up. */
+#include <alsa/asoundlib.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,35 @@
 #include "headend/state.h"
 #include "schedule/schedule.h"
 #include "zones/zones.h"
+
+/* alsa-lib writes its own complaints to stderr, unformatted and as often as they happen (a
+ * failing monitor device: dozens a second). Into our log they go, at most one every 10 s,
+ * with a count of those left out. */
+static void alsa_message(const char *file, int line, const char *function, int err,
+			 const char *fmt, ...)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static time_t last;
+	static unsigned long held;
+	char what[256];
+	va_list ap;
+	time_t now = time(NULL);
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&lock);
+	if (last && now - last < 10) {
+		held++;
+	} else {
+		log_warn("alsa-lib: %s%s%s (%s:%d %s)%s", what, err ? ": " : "",
+			 err ? snd_strerror(err) : "", file, line, function,
+			 held ? ", and more since the last such line" : "");
+		last = now;
+		held = 0;
+	}
+	pthread_mutex_unlock(&lock);
+}
 
 static void usage(FILE *f)
 {
@@ -106,6 +137,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	snd_lib_error_set_handler(alsa_message);
 	if (!sch || config_load(&cfg, path, err, sizeof(err)) ||
 	    state_open(cfg.state_dir, err, sizeof(err)) ||
 	    state_lock(cfg.state_dir, err, sizeof(err)) ||

@@ -36,6 +36,10 @@ then
 else
 	fail "bad device: $STATUS $BODY"
 fi
+# alsa-lib's own complaint comes through our log, formatted, not raw on stderr.
+grep -q ' warn alsa-lib: Unknown PCM nosuchpcm' "$T/headend.log" &&
+	! grep -q '^ALSA lib' "$T/headend.log" && ok "alsa-lib's message is in the log, formatted" ||
+	fail "alsa-lib's message: $(grep -i 'alsa' "$T/headend.log" | head -3)"
 [ "$(curl -s "$URL/v1/status" | jq '(.playing|length)+(.queued|length)')" = 0 ] &&
 	[ "$(curl -s "$URL/v1/live" | jq -r .state)" = off ] && ok "nothing on air, live is off" ||
 	fail "after the refusal: $(curl -s "$URL/v1/status") $(curl -s "$URL/v1/live")"

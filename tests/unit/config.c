@@ -258,6 +258,8 @@ static void test_refused(void **state)
 		{ "reports: { address = \"239.192.0.1\"; };\n",
 		  "1: reports.address: must be the unicast IPv4 address of one interface" },
 		{ "reports: { period_s = 0; };\n", "1: reports.period_s: 0 is outside 1..3600" },
+		{ "multicast: { port = 6000; };\nreports: { port = 6000; };\n",
+		  "2: reports.port: must differ from multicast.port" },
 		{ "reports: { missed = 0; };\n", "1: reports.missed: 0 is outside 1..100" },
 		{ "reports: { village_alarm = 1.5; };\n",
 		  "1: reports.village_alarm: must be within 0.0..1.0" },
