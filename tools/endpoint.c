@@ -227,32 +227,52 @@ static int load_trust(config_t *cf, const char *path, struct settings *s, char *
 	return 0;
 }
 
+/* The line of setting name in cf, 0 if it is not there. */
+static int line_of(config_t *cf, const char *name)
+{
+	const config_setting_t *set = config_lookup(cf, name);
+
+	return set ? config_setting_source_line(set) : 0;
+}
+
 /* Where status reports go, how often, and the key that signs them. */
 static int load_report(config_t *cf, const char *path, struct settings *s, char *err,
 		       size_t errlen)
 {
 	const char *address = "127.0.0.1", *key = "var/endpoint-keys";
 	int port = 5005, period = 30;
+	uint32_t a;
 
+	if (config_lookup(cf, "report") && !config_setting_is_group(config_lookup(cf, "report"))) {
+		snprintf(err, errlen, "%s:%d: report must be a group { address = ...; port = ...; "
+			 "period_s = ...; key = ...; }", path, line_of(cf, "report"));
+		return -1;
+	}
 	if ((config_lookup(cf, "report.address") &&
 	     !config_lookup_string(cf, "report.address", &address)) ||
-	    (*address && inet_pton(AF_INET, address, &s->report_address) != 1)) {
-		snprintf(err, errlen, "%s: report.address must be the head-end's IPv4 address, or "
-			 "\"\" for no reports", path);
+	    (*address && inet_pton(AF_INET, address, &s->report_address) != 1) ||
+	    (*address && ((a = ntohl(s->report_address.s_addr)) == INADDR_ANY ||
+			  IN_MULTICAST(a) || a == INADDR_BROADCAST))) {
+		snprintf(err, errlen, "%s:%d: report.address must be the head-end's unicast IPv4 "
+			 "address, or \"\" for no reports", path, line_of(cf, "report.address"));
 		return -1;
 	}
 	if ((config_lookup(cf, "report.port") && !config_lookup_int(cf, "report.port", &port)) ||
-	    port < 1 || port > 65535 ||
-	    (config_lookup(cf, "report.period_s") &&
+	    port < 1 || port > 65535) {
+		snprintf(err, errlen, "%s:%d: report.port must be an integer 1..65535", path,
+			 line_of(cf, "report.port"));
+		return -1;
+	}
+	if ((config_lookup(cf, "report.period_s") &&
 	     !config_lookup_int(cf, "report.period_s", &period)) || period < 1 || period > 3600) {
-		snprintf(err, errlen, "%s: report.port must be an integer 1..65535 and "
-			 "report.period_s 1..3600", path);
+		snprintf(err, errlen, "%s:%d: report.period_s must be an integer 1..3600 (the "
+			 "head-end's reports.period_s)", path, line_of(cf, "report.period_s"));
 		return -1;
 	}
 	if ((config_lookup(cf, "report.key") && !config_lookup_string(cf, "report.key", &key)) ||
 	    !*key || strlen(key) >= sizeof(s->report_key)) {
-		snprintf(err, errlen, "%s: report.key must name this endpoint's report key file, "
-			 "or the folder of ID.key files", path);
+		snprintf(err, errlen, "%s:%d: report.key must name this endpoint's report key "
+			 "file, or the folder of ID.key files", path, line_of(cf, "report.key"));
 		return -1;
 	}
 	s->report = *address != '\0';

@@ -51,6 +51,12 @@ ep_refuse "base outside 239/8" "multicast.base must start a /14" \
 	"$(printf 'zones = "%s/etc/zones.csv";\nmulticast: { base = "224.0.0.0"; };' "$REPO")"
 ep_refuse "interface any" "multicast.interface must be the unicast" \
 	"$(printf 'zones = "%s/etc/zones.csv";\nmulticast: { interface = "0.0.0.0"; };' "$REPO")"
+ep_refuse "report not a group" "ep-bad.cfg:2: report must be a group" \
+	"$(printf 'zones = "%s/etc/zones.csv";\nreport = 5;' "$REPO")"
+ep_refuse "reports to a broadcast address" "ep-bad.cfg:2: report.address must be the head-end's unicast" \
+	"$(printf 'zones = "%s/etc/zones.csv";\nreport: { address = "255.255.255.255"; };' "$REPO")"
+ep_refuse "report period out of range" "ep-bad.cfg:3: report.period_s must be an integer 1..3600" \
+	"$(printf 'zones = "%s/etc/zones.csv";\nreport: { port = 5005;\nperiod_s = 0; };' "$REPO")"
 
 start_headend
 sed "s/port = $HTTP_PORT/port = $((HTTP_PORT + 100))/; s/port = $MC_PORT/port = $((MC_PORT + 100))/" \
