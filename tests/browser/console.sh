@@ -34,12 +34,7 @@ fi
 
 . "$HERE/../system/lib.sh" "$1" 18171 15171
 write_config 1.0
-export ALSA_CONFIG_PATH=$T/asound.conf
-cat > "$ALSA_CONFIG_PATH" <<CFG
-pcm.testcap { type file; slave.pcm { type null }; file "/dev/null"; infile "$T/mic.fifo";
-              format "raw" }
-CFG
-mkfifo "$T/mic.fifo"
+alsa_config
 printf 'live: { device = "testcap"; };\n' >> "$T/headend.cfg"
 start_headend
 "$BUILD/bench/bench_live_probe" feed "$T/mic.fifo" 440 2 &

@@ -65,6 +65,19 @@ report: { address = "127.0.0.1"; port = $REPORT_PORT; key = "$T/var/endpoint-key
 CFG
 }
 
+# alsa_config [PCM DEFINITION...]: the test's own ALSA configuration, never a sound card.
+# pcm.testcap is a microphone reading the FIFO $T/mic.fifo (made here), paced by whoever
+# writes it (bench_live_probe feed); further definitions, such as a monitor's, are added.
+alsa_config() {
+	export ALSA_CONFIG_PATH=$T/asound.conf
+	cat > "$ALSA_CONFIG_PATH" <<CFG
+pcm.testcap { type file; slave.pcm { type null }; file "/dev/null"; infile "$T/mic.fifo";
+              format "raw" }
+CFG
+	[ $# = 0 ] || printf '%s\n' "$@" >> "$ALSA_CONFIG_PATH"
+	[ -p "$T/mic.fifo" ] || mkfifo "$T/mic.fifo"
+}
+
 start_headend() {
 	"$BUILD/headend" --config "$T/headend.cfg" > "$T/headend.log" 2>&1 &
 	PIDS+=($!)

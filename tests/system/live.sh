@@ -9,14 +9,7 @@
 # Last, live started while a red warning holds 新圩村 goes on air at once in the rest of 杨和镇.
 . "$(dirname "$0")/lib.sh" "$1" 18711 15711
 write_config 1.0
-# These endpoints send no status reports unless the shared configuration says otherwise.
-grep -q '^report' "$T/endpoint.cfg" || printf 'report: { address = ""; };\n' >> "$T/endpoint.cfg"
-export ALSA_CONFIG_PATH=$T/asound.conf
-cat > "$ALSA_CONFIG_PATH" <<CFG
-pcm.testcap { type file; slave.pcm { type null }; file "/dev/null"; infile "$T/mic.fifo";
-              format "raw" }
-CFG
-mkfifo "$T/mic.fifo"
+alsa_config
 cp "$T/headend.cfg" "$T/headend.base"
 printf 'live: { device = "nosuchpcm"; max_s = 60; };\n' >> "$T/headend.cfg"
 YANGHE=440608101201001

@@ -7,13 +7,7 @@
 # on without a pause an endpoint would take for its end.
 . "$(dirname "$0")/lib.sh" "$1" 18713 15713
 write_config 1.0
-grep -q '^report' "$T/endpoint.cfg" || printf 'report: { address = ""; };\n' >> "$T/endpoint.cfg"
-export ALSA_CONFIG_PATH=$T/asound.conf
-cat > "$ALSA_CONFIG_PATH" <<CFG
-pcm.testcap { type file; slave.pcm { type null }; file "/dev/null"; infile "$T/mic.fifo";
-              format "raw" }
-CFG
-mkfifo "$T/mic.fifo"
+alsa_config
 printf 'live: { device = "testcap"; max_s = 60; buffer_frames = 3; };\n' >> "$T/headend.cfg"
 start_headend
 EP=440608101201001

@@ -7,11 +7,7 @@
 # the head-end broadcasts all the same.
 . "$(dirname "$0")/lib.sh" "$1" 18712 15712
 write_config 5.0
-grep -q '^report' "$T/endpoint.cfg" || printf 'report: { address = ""; };\n' >> "$T/endpoint.cfg"
-export ALSA_CONFIG_PATH=$T/asound.conf
-cat > "$ALSA_CONFIG_PATH" <<CFG
-pcm.testmon { type file; slave.pcm { type null }; file "$T/monitor.raw"; format "raw" }
-CFG
+alsa_config "pcm.testmon { type file; slave.pcm { type null }; file \"$T/monitor.raw\"; format \"raw\" }"
 printf 'monitor: { device = "testmon"; zone = ""; };\n' >> "$T/headend.cfg"
 start_headend
 YANGHE=440608101201001
