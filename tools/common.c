@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Argument parsing and clock reading shared by the receiving tools. */
+/* Argument and setting parsing and clock reading shared by the receiving tools. */
 #include "tools/common.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
@@ -25,4 +26,21 @@ uint64_t tool_wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+double tool_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int tool_config_address(config_t *cf, const char *path, struct in_addr *out)
+{
+	const char *v;
+
+	if (!config_lookup_string(cf, path, &v))
+		return config_lookup(cf, path) ? -1 : 0;
+	return inet_pton(AF_INET, v, out) == 1 ? 0 : -1;
 }

@@ -194,15 +194,6 @@ bad:
 	exit(64);
 }
 
-static int settings_address(config_t *cf, const char *path, struct in_addr *out)
-{
-	const char *v;
-
-	if (!config_lookup_string(cf, path, &v))
-		return config_lookup(cf, path) ? -1 : 0;
-	return inet_pton(AF_INET, v, out) == 1 ? 0 : -1;
-}
-
 /* Which head-end to believe, and how far its clock may be from ours. */
 static int load_trust(config_t *cf, const char *path, struct settings *s, char *err,
 		      size_t errlen)
@@ -340,8 +331,8 @@ static int load_settings(const char *path, struct settings *s, char *err, size_t
 		snprintf(err, errlen, "%s: zones or multicast.port is not valid", path);
 		goto out;
 	}
-	if (settings_address(&cf, "multicast.interface", &s->interface) ||
-	    settings_address(&cf, "multicast.base", &s->base)) {
+	if (tool_config_address(&cf, "multicast.interface", &s->interface) ||
+	    tool_config_address(&cf, "multicast.base", &s->base)) {
 		snprintf(err, errlen, "%s: multicast.interface and multicast.base must be IPv4 "
 			 "addresses", path);
 		goto out;

@@ -147,14 +147,6 @@ static void on_signal(int sig)
 		stopping = 1;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -331,15 +323,6 @@ static void parse_args(int argc, char **argv, struct options *o)
 		exit(70);
 }
 
-static int address_setting(config_t *cf, const char *path, struct in_addr *out)
-{
-	const char *v;
-
-	if (!config_lookup_string(cf, path, &v))
-		return config_lookup(cf, path) ? -1 : 0;
-	return inet_pton(AF_INET, v, out) == 1 ? 0 : -1;
-}
-
 static int int_setting(config_t *cf, const char *path, int min, int max, int *out)
 {
 	if (config_lookup(cf, path) && !config_lookup_int(cf, path, out))
@@ -377,8 +360,8 @@ static int load_settings(const char *path, struct settings *s, char *err, size_t
 	}
 	if (string_setting(&cf, "zones", s->zones, sizeof(s->zones)) ||
 	    string_setting(&cf, "key", s->key, sizeof(s->key)) ||
-	    address_setting(&cf, "multicast.interface", &s->interface) ||
-	    address_setting(&cf, "multicast.base", &s->base) ||
+	    tool_config_address(&cf, "multicast.interface", &s->interface) ||
+	    tool_config_address(&cf, "multicast.base", &s->base) ||
 	    int_setting(&cf, "multicast.port", 1, 65535, &s->port) ||
 	    int_setting(&cf, "silence_ms", 100, 600000, &s->silence_ms) ||
 	    int_setting(&cf, "clock_tolerance_ms", 100, 3600000, &s->tolerance_ms)) {
@@ -989,10 +972,10 @@ static void run(struct fleet *f)
 {
 	struct epoll_event ev[EVENTS];
 
-	f->next_tick = now_ms() + TICK_MS;
+	f->next_tick = tool_mono_ms() + TICK_MS;
 	while (!stopping) {
-		int n = epoll_wait(f->epfd, ev, EVENTS, wait_for(f, now_ms()));
-		double now = now_ms();
+		int n = epoll_wait(f->epfd, ev, EVENTS, wait_for(f, tool_mono_ms()));
+		double now = tool_mono_ms();
 		uint64_t wall = tool_wall_ms();
 
 		for (int i = 0; i < n; i++)
@@ -1261,7 +1244,7 @@ static void print_costs(const struct fleet *f, double now)
 
 static void report(struct fleet *f)
 {
-	double now = now_ms();
+	double now = tool_mono_ms();
 
 	for (size_t i = 0; i < f->n_eps; i++)
 		for (int l = 0; l < f->opt.n_lanes; l++)
@@ -1330,7 +1313,7 @@ int main(int argc, char **argv)
 	       f.n_eps * ZONES_MAX_GROUPS, inet_ntoa(f.set.interface), f.set.port);
 	fflush(stdout);
 	getrusage(RUSAGE_SELF, &f.ru0);
-	f.started = now_ms();
+	f.started = tool_mono_ms();
 	for (size_t i = 0; f.reps && i < f.n_eps; i++)
 		start_reporting(&f, i, f.started, tool_wall_ms(),
 				f.started + fleet_report_offset(i, f.opt.status_period * 1e3));

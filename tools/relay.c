@@ -53,14 +53,6 @@ static void on_signal(int sig)
 	stopping = 1;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -304,19 +296,19 @@ static void release_due(struct relay *r, double now)
 static void run(struct relay *r)
 {
 	struct pollfd p[MAX_SOCKETS];
-	double start = now_ms();
+	double start = tool_mono_ms();
 
 	for (int i = 0; i < r->n_rx; i++)
 		p[i] = (struct pollfd){ .fd = r->rx[i], .events = POLLIN };
-	while (!stopping && (r->o.seconds <= 0 || now_ms() - start < r->o.seconds * 1e3)) {
-		double due = delayq_next(r->q), now = now_ms();
+	while (!stopping && (r->o.seconds <= 0 || tool_mono_ms() - start < r->o.seconds * 1e3)) {
+		double due = delayq_next(r->q), now = tool_mono_ms();
 		int wait = due < 0 ? 100 : due <= now ? 0 : (int)ceil(due - now);
 
 		if (poll(p, (nfds_t)r->n_rx, wait < 100 ? wait : 100) > 0)
 			for (int i = 0; i < r->n_rx; i++)
 				if (p[i].revents & POLLIN)
-					drain(r, r->rx[i], now_ms());
-		release_due(r, now_ms());
+					drain(r, r->rx[i], tool_mono_ms());
+		release_due(r, tool_mono_ms());
 	}
 }
 
