@@ -126,7 +126,7 @@ struct engine {
 	uint32_t live_bulletin;
 	char live_targets[BULLETIN_TARGETS_MAX];
 	uint64_t live_started_ms, live_ended_ms;
-	time_t live_deadline;	/* live.max_s after it started */
+	uint64_t live_deadline_ms;	/* wall clock: live.max_s after it started */
 	const char *live_end;	/* why it ended or ends: "stopped", "max duration", ... */
 	engine_played_fn on_played;	/* the archive, told of every broadcast that ends */
 	void *on_played_arg;
@@ -1219,8 +1219,9 @@ static void live_tick(struct engine *e)
 
 	if (!e->live || e->live_ended_ms)
 		return;
-	if (!e->live_end && time(NULL) >= e->live_deadline)
+	if (!e->live_end && clock_wall_ms() >= e->live_deadline_ms)
 		end_live(e, "max duration");
+	live_watch(e->live);
 	for (struct job *j = e->jobs; e->live_end && j; j = j->next)
 		if (j->live == e->live && !j->playing && !j->dropped) {
 			j->dropped = 1;
@@ -2080,7 +2081,7 @@ int engine_live_start(struct engine *e, struct bulletin *b, uint32_t *id, char *
 	snprintf(e->live_targets, sizeof(e->live_targets), "%s", j->b.targets);
 	e->live_started_ms = clock_wall_ms();
 	e->live_ended_ms = 0;
-	e->live_deadline = j->accepted_at + e->cfg->live_max_s;
+	e->live_deadline_ms = e->live_started_ms + (uint64_t)e->cfg->live_max_s * 1000u;
 	e->live_end = NULL;
 	for (tail = &e->jobs; *tail; tail = &(*tail)->next)
 		;

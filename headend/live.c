@@ -40,7 +40,12 @@ struct live {
 	unsigned long measured;
 	double latency_max;
 	struct timespec started;
+	int64_t last_ns;	/* monotonic: the last period from the device (or the open) */
+	int stalled;		/* nothing from the device for STALL_NS: said in the log */
+	unsigned long stalls;
 };
+
+#define STALL_NS 1000000000	/* a second without a period from the device */
 
 static void on_event(void *arg, enum capture_event ev, const char *what)
 {
@@ -93,6 +98,7 @@ static int append(struct live *l, const unsigned char *pkt, size_t len, int64_t 
 	l->len += len;
 	l->end[l->n] = (uint32_t)l->len;
 	l->stamp[l->n++] = stamp;
+	l->last_ns = clock_mono_ns();
 	return 0;
 }
 
@@ -179,6 +185,7 @@ int live_open(struct live **out, const struct headend_config *cfg, char *err, si
 	l->refs = 2;
 	snprintf(l->device, sizeof(l->device), "%s", cfg->live_device);
 	clock_gettime(CLOCK_REALTIME, &l->started);
+	l->last_ns = clock_mono_ns();
 	if (encoder(l, cfg, err, errlen) ||
 	    capture_open(&l->cap, cfg->live_device, cfg->live_alsa_ms, on_event, l, err, errlen))
 		goto fail;
@@ -197,6 +204,24 @@ fail:
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 	return -1;
+}
+
+void live_watch(struct live *l)
+{
+	int64_t quiet;
+
+	pthread_mutex_lock(&l->lock);
+	quiet = clock_mono_ns() - l->last_ns;
+	if (!l->stopping && !l->stalled && quiet >= STALL_NS) {
+		l->stalled = 1;
+		l->stalls++;
+		log_warn("live: nothing from ALSA device \"%s\" for a second; silence goes out "
+			 "until it delivers again", l->device);
+	} else if (l->stalled && quiet < STALL_NS) {
+		l->stalled = 0;
+		log_info("live: ALSA device \"%s\" delivers again", l->device);
+	}
+	pthread_mutex_unlock(&l->lock);
 }
 
 void live_stop(struct live *l)
@@ -300,6 +325,10 @@ json_t *live_json(struct live *l)
 		      "encode_errors", (json_int_t)l->encode_errors,
 		      "device_down", l->st.down,
 		      "frames_kept", (json_int_t)l->n);
+	if (o) {
+		json_object_set_new(o, "stalled", json_boolean(l->stalled));
+		json_object_set_new(o, "stalls", json_integer((json_int_t)l->stalls));
+	}
 	if (o && l->last_event[0])
 		json_object_set_new(o, "last_event", json_string(l->last_event));
 	if (o)

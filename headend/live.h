@@ -39,6 +39,10 @@ void live_sent(struct live *l, double latency_ms);
 void live_dropped(struct live *l, size_t n);
 void live_inserted(struct live *l, size_t n);
 
+/* Once a tick: a device that has delivered no period for a second (a stalled microphone,
+ * whose reads block rather than fail) is said in the log once, and again when it delivers. */
+void live_watch(struct live *l);
+
 /* Counters and latency as JSON (GET /v1/live): new reference. */
 json_t *live_json(struct live *l);
 

@@ -524,7 +524,8 @@ function renderOnair() {
   const c = l.counters;
   $('onair-counters').textContent = !c ? '' : '采集 ' + c.frames_captured + ' 帧，发出 ' +
     c.frames_sent + ' 帧；溢出 ' + c.overruns + '，挂起 ' + c.suspends + '，设备故障 ' +
-    c.device_errors + (c.device_down ? '（重连中）' : '') + '，丢弃 ' + c.dropped + '，补静音 ' +
+    c.device_errors + (c.device_down ? '（重连中）' : '') +
+    (c.stalled ? '，麦克风无输入' : '') + (c.stalls ? '，中断 ' + c.stalls + ' 次' : '') + '，丢弃 ' + c.dropped + '，补静音 ' +
     c.inserted + (c.latency_ms ? '；采集到发出 中位 ' + c.latency_ms.p50.toFixed(0) + ' 毫秒，最大 ' +
     c.latency_ms.max.toFixed(0) + ' 毫秒' : '');
 }

@@ -4,7 +4,9 @@
 # ALSA configuration) delivers 20 ms periods 5 % too fast, then 5 % too slow, for 12 s each.
 # Fast: the backlog stays bounded, the surplus is dropped (counted) and capture-to-send latency
 # does not grow. Slow: the shortfall is filled with silence (counted) and the announcement plays
-# on without a pause an endpoint would take for its end.
+# on without a pause an endpoint would take for its end. Then a microphone that stalls for 2 s
+# (said in the log once, and once when it delivers again) under live.max_s = 10, which ends
+# the announcement at 10 s.
 . "$(dirname "$0")/lib.sh" "$1" 18713 15713
 write_config 1.0
 alsa_config
@@ -52,4 +54,37 @@ if [ "${#A[@]}" = 2 ] && [[ ${A[0]} == *"(end)" ]] && [[ ${A[1]} == *"(end)" ]] 
 else
 	fail "the endpoint heard: $(printf '%s | ' "${A[@]}")"
 fi
+
+# A stall, and the maximum duration.
+kill "${PIDS[0]}"
+wait "${PIDS[0]}" 2> /dev/null
+sed -i 's/max_s = 60;/max_s = 10;/' "$T/headend.cfg"
+mv "$T/headend.log" "$T/headend-1.log"
+start_headend
+"$BUILD/bench/bench_live_probe" feed "$T/mic.fifo" 440 30 &
+FEED=$!
+PIDS+=($FEED)
+post '{"targets": ["杨和镇/杨和村"]}' /v1/live
+[ "$STATUS" = 202 ] || fail "live with max_s 10 answered $STATUS $BODY"
+sleep 1.5
+kill -STOP "$FEED"
+sleep 2
+kill -CONT "$FEED"
+for _ in $(seq 120); do
+	[ "$(curl -s "$URL/v1/live" | jq -r .state)" = ended ] && break
+	sleep 0.1
+done
+LIVE=$(curl -s "$URL/v1/live")
+if [ "$(jq -r .ended_by <<< "$LIVE")" = "max duration" ] &&
+   [ "$(echo "$(jq .seconds <<< "$LIVE") >= 9.9 && $(jq .seconds <<< "$LIVE") <= 10.5" | bc)" = 1 ]
+then
+	ok "live.max_s = 10: ended by max duration after $(jq .seconds <<< "$LIVE") s"
+else
+	fail "max duration: $LIVE"
+fi
+[ "$(grep -c 'live: nothing from ALSA device "testcap" for a second' "$T/headend.log")" = 1 ] &&
+	grep -q 'live: ALSA device "testcap" delivers again' "$T/headend.log" &&
+	[ "$(jq .counters.stalls <<< "$LIVE")" = 1 ] &&
+	ok "a 2 s stall of the microphone: one line when it stalls, one when it delivers, stalls 1" ||
+	fail "stall: $(grep 'live:' "$T/headend.log") $(jq -c .counters <<< "$LIVE")"
 finish
