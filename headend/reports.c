@@ -604,7 +604,7 @@ static unsigned get_table(struct reports *r, const char *target, const char *bro
 		pthread_mutex_unlock(&r->lock);
 		free(sel);
 	}
-	*answer = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+	*answer = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) : NULL;
 	json_decref(o);
 	return *answer ? 200 : refuse(err, errlen, 500, "out of memory");
 }

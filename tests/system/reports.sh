@@ -143,6 +143,8 @@ at=$(date -u -d "$(cut -d' ' -f1 <<< "$alarm")" +%s.%N 2>/dev/null)
 
 # While it is silent, nobody can make it look alive.
 get_endpoints
+grep -q '"village_alarm": 0.15,' <<< "$J" && ok "village_alarm as configured: 0.15" ||
+	fail "village_alarm: $(grep village_alarm <<< "$J")"
 before=$(jq -c ".endpoints[] | select(.id == ${A[0]}) | [.state, .last_report]" <<< "$J")
 [ "$(jq -c .rejected <<< "$J")" = '{"bad signature":0,"unknown key":0,"replay":0,"stale":0,"malformed":0}' ] ||
 	fail "rejections before the attacks: $(jq -c .rejected <<< "$J")"
