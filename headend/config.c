@@ -292,7 +292,6 @@ static int load_preempted(const config_t *cf, const char *file, struct headend_c
 static int load_outranks(const config_t *cf, const char *file, struct headend_config *c,
 			 char *err, size_t errlen)
 {
-	static const char *const names[] = { "none", "white", "blue", "yellow", "orange", "red" };
 	const char *v;
 
 	if (!config_lookup_string(cf, "live.outranks", &v)) {
@@ -300,8 +299,8 @@ static int load_outranks(const config_t *cf, const char *file, struct headend_co
 			return fail_at(cf, file, "live.outranks", "must be a string", err, errlen);
 		return 0;
 	}
-	for (int i = 0; i < 6; i++)
-		if (!strcmp(v, names[i])) {
+	for (int i = PROTO_COLOUR_NONE; i <= PROTO_COLOUR_RED; i++)
+		if (!strcmp(v, proto_colour_name((enum proto_colour)i))) {
 			c->live_outranks = (enum proto_colour)i;
 			return 0;
 		}

@@ -125,8 +125,9 @@ struct engine {
 	struct live *live;	/* the last live announcement, until the next one starts */
 	uint32_t live_bulletin;
 	char live_targets[BULLETIN_TARGETS_MAX];
-	uint64_t live_started_ms, live_ended_ms;
-	uint64_t live_deadline_ms;	/* wall clock: live.max_s after it started */
+	uint64_t live_started_ms, live_ended_ms;	/* wall clock, for people */
+	double live_seconds;	/* how long it lasted, once it has ended */
+	uint64_t live_start_mono, live_deadline_mono;	/* monotonic ms: start, live.max_s on */
 	const char *live_end;	/* why it ended or ends: "stopped", "max duration", ... */
 	engine_played_fn on_played;	/* the archive, told of every broadcast that ends */
 	void *on_played_arg;
@@ -1219,7 +1220,7 @@ static void live_tick(struct engine *e)
 
 	if (!e->live || e->live_ended_ms)
 		return;
-	if (!e->live_end && clock_wall_ms() >= e->live_deadline_ms)
+	if (!e->live_end && clock_mono_ms() >= e->live_deadline_mono)
 		end_live(e, "max duration");
 	live_watch(e->live);
 	for (struct job *j = e->jobs; e->live_end && j; j = j->next)
@@ -1229,6 +1230,7 @@ static void live_tick(struct engine *e)
 		}
 	if (!live_parts(e, &on_air)) {
 		e->live_ended_ms = clock_wall_ms();
+		e->live_seconds = (clock_mono_ms() - e->live_start_mono) / 1e3;
 		if (!e->live_end)
 			end_live(e, "preempted everywhere");
 	}
@@ -1246,25 +1248,17 @@ static int pacer_tick(struct engine *e)
 		struct job *j = *link;
 		int over = j->dropped || (j->playing && j->phase == PHASE_DONE);
 
-		if (over && j->render != RENDER_BUSY) {
-			finish_job(e, link);
-			arbitrate(e);
-			continue;
-		}
-		if (over) {
-			link = &j->next;
-			continue;
-		}
-		if (j->playing) {
+		if (!over && j->playing) {
 			job_step(e, j);
 			on_air++;
 			/* Recorded in the tick it ends, so that the status never shows it
 			 * neither playing nor finished. */
-			if (j->phase == PHASE_DONE && j->render != RENDER_BUSY) {
-				finish_job(e, link);
-				arbitrate(e);
-				continue;
-			}
+			over = j->phase == PHASE_DONE;
+		}
+		if (over && j->render != RENDER_BUSY) {
+			finish_job(e, link);
+			arbitrate(e);
+			continue;
 		}
 		link = &j->next;
 	}
@@ -2081,7 +2075,8 @@ int engine_live_start(struct engine *e, struct bulletin *b, uint32_t *id, char *
 	snprintf(e->live_targets, sizeof(e->live_targets), "%s", j->b.targets);
 	e->live_started_ms = clock_wall_ms();
 	e->live_ended_ms = 0;
-	e->live_deadline_ms = e->live_started_ms + (uint64_t)e->cfg->live_max_s * 1000u;
+	e->live_start_mono = clock_mono_ms();
+	e->live_deadline_mono = e->live_start_mono + (uint64_t)e->cfg->live_max_s * 1000u;
 	e->live_end = NULL;
 	for (tail = &e->jobs; *tail; tail = &(*tail)->next)
 		;
@@ -2166,7 +2161,8 @@ char *engine_live_json(struct engine *e)
 					    "waiting_for", json_integer(j->blocked_by));
 	}
 	if (o && e->live) {
-		uint64_t until = e->live_ended_ms ? e->live_ended_ms : clock_wall_ms();
+		double seconds = e->live_ended_ms ? e->live_seconds :
+				 (clock_mono_ms() - e->live_start_mono) / 1e3;
 
 		json_object_update_new(o, json_pack("{s:i, s:s, s:I, s:I, s:o}", "bulletin",
 				       (json_int_t)e->live_bulletin, "targets", e->live_targets,
@@ -2175,9 +2171,12 @@ char *engine_live_json(struct engine *e)
 				       live_json(e->live)));
 		if (e->live_end)
 			json_object_set_new(o, "ended_by", json_string(e->live_end));
-		json_object_set_new(o, "seconds", json_real((until - e->live_started_ms) / 1e3));
+		json_object_set_new(o, "seconds", json_real(seconds));
 	}
-	json_object_set_new(o, "parts", parts);
+	if (o)
+		json_object_set_new(o, "parts", parts);
+	else
+		json_decref(parts);
 	pthread_mutex_unlock(&e->lock);
 	text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
 	json_decref(o);

@@ -462,12 +462,12 @@ static unsigned refuse(char *err, size_t errlen, unsigned status, const char *fm
 	return status;
 }
 
-static json_t *endpoint_json(const struct reports *r, uint32_t i, uint64_t now)
+static json_t *endpoint_json(const struct roster *ro, uint32_t i, uint64_t now)
 {
-	const struct roster_endpoint *e = &r->roster.ep[i];
+	const struct roster_endpoint *e = &ro->ep[i];
 	const struct proto_report *l = &e->last;
-	json_t *o = json_pack("{s:I, s:s}", "id", (json_int_t)r->z->endpoints[i].id, "state",
-			      roster_state_name(roster_state(&r->roster, i, now)));
+	json_t *o = json_pack("{s:I, s:s}", "id", (json_int_t)ro->z->endpoints[i].id, "state",
+			      roster_state_name(roster_state(ro, i, now)));
 
 	if (!o)
 		return NULL;
@@ -506,8 +506,10 @@ static int village_in(const unsigned char *sel, const struct zones_village *v)
 	return !sel;
 }
 
-/* Under r->lock: the table, for the endpoints flagged in sel (all when sel is NULL). */
-static json_t *table_json(const struct reports *r, const unsigned char *sel, uint64_t now)
+/* The table of ro (a copy taken under r->lock), for the endpoints flagged in sel (all when sel
+ * is NULL). */
+static json_t *table_json(const struct reports *r, const struct roster *ro,
+			  const unsigned char *sel, uint64_t now)
 {
 	const struct zones *z = r->z;
 	json_t *list = json_array(), *below = json_array(), *counts = json_object(), *o;
@@ -516,15 +518,15 @@ static json_t *table_json(const struct reports *r, const unsigned char *sel, uin
 	for (uint32_t i = 0; i < z->n_endpoints; i++) {
 		if (sel && !sel[i])
 			continue;
-		by_state[roster_state(&r->roster, i, now)]++;
-		json_array_append_new(list, endpoint_json(r, i, now));
+		by_state[roster_state(ro, i, now)]++;
+		json_array_append_new(list, endpoint_json(ro, i, now));
 	}
 	for (int s = 0; s < ROSTER_STATES; s++)
 		json_object_set_new(counts, roster_state_name((enum roster_state)s),
 				    json_integer((json_int_t)by_state[s]));
 	for (uint32_t v = 0; v < z->n_villages; v++) {
 		const struct zones_village *vil = &z->villages[v];
-		size_t able = roster_village_able(&r->roster, v, now);
+		size_t able = roster_village_able(ro, v, now);
 
 		if (!village_in(sel, vil) ||
 		    (double)able >= r->cfg->report_alarm * (double)vil->n_endpoints)
@@ -537,7 +539,7 @@ static json_t *table_json(const struct reports *r, const unsigned char *sel, uin
 	o = json_pack("{s:i, s:i, s:f, s:o, s:o, s:o, s:o}", "period_s",
 		      (json_int_t)r->cfg->report_period_s, "missed",
 		      (json_int_t)r->cfg->report_missed, "village_alarm", r->cfg->report_alarm,
-		      "counts", counts, "rejected", rejected_json(&r->roster), "villages_below",
+		      "counts", counts, "rejected", rejected_json(ro), "villages_below",
 		      below, "endpoints", list);
 	return o;
 }
@@ -600,8 +602,16 @@ static unsigned get_table(struct reports *r, const char *target, const char *bro
 				      "the head-end started, or is older than the last %d", id,
 				      ROSTER_RING);
 	} else {
-		o = table_json(r, sel, now);
+		/* 2,350 JSON objects take milliseconds: they are built from a copy, so that
+		 * neither reports nor the pacer (reports_on_air) wait for them. */
+		struct roster copy = r->roster;
+
+		copy.ep = malloc(r->z->n_endpoints * sizeof(*copy.ep) + 1);
+		if (copy.ep)
+			memcpy(copy.ep, r->roster.ep, r->z->n_endpoints * sizeof(*copy.ep));
 		pthread_mutex_unlock(&r->lock);
+		o = copy.ep ? table_json(r, &copy, sel, now) : NULL;
+		free(copy.ep);
 		free(sel);
 	}
 	*answer = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) : NULL;

@@ -754,8 +754,6 @@ static int open_reporter(struct endpoint *ep, char *err, size_t errlen)
 	return 0;
 }
 
-static uint32_t rejected_total(const struct endpoint *ep);
-
 /* One report of the endpoint's state now (off when it is stopping), signed and sent. */
 static void send_report(struct endpoint *ep, int off)
 {
