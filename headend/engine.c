@@ -2019,6 +2019,25 @@ static int live_busy(struct engine *e, char *err, size_t errlen)
 	return busy;
 }
 
+/* A just-started announcement until the pacer has planned it (a tick or two): each part on
+ * air or waiting for a broadcast in its way, so that the answer to POST /v1/live says which,
+ * not "waiting" for an announcement that is about to go on air. At most 100 ms. */
+static void live_settle(struct engine *e)
+{
+	for (int tries = 0; tries < 5; tries++) {
+		int planned = 1;
+
+		pthread_mutex_lock(&e->lock);
+		for (const struct job *j = e->jobs; j; j = j->next)
+			if (j->live == e->live && !j->dropped && !j->playing && !j->blocked_by)
+				planned = 0;
+		pthread_mutex_unlock(&e->lock);
+		if (planned)
+			return;
+		usleep(20000);
+	}
+}
+
 int engine_live_start(struct engine *e, struct bulletin *b, uint32_t *id, char *err,
 		      size_t errlen)
 {
@@ -2094,6 +2113,8 @@ out:
 	if (j)
 		job_free(j);
 	live_release(l);
+	if (!rc)
+		live_settle(e);
 	return rc;
 }
 

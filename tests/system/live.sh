@@ -61,6 +61,8 @@ PIDS+=($!)
 wait "$LIVE_CURL"
 [ "$(cat "$T/live.code")" = 202 ] || fail "live POST answered $(cat "$T/live.code") $(cat "$T/live.json")"
 L=$(jq .bulletin < "$T/live.json")
+[ "$(jq -r .state < "$T/live.json")" = on_air ] && ok "the answer to POST /v1/live: on air" ||
+	fail "the answer to POST /v1/live: $(cat "$T/live.json")"
 post '{"targets": ["明城镇"]}' /v1/live
 [ "$STATUS" = 409 ] && ok "a second live announcement is refused: $(jq -r .error <<< "$BODY")" ||
 	fail "second live: $STATUS $BODY"
