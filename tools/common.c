@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -43,4 +44,15 @@ int tool_config_address(config_t *cf, const char *path, struct in_addr *out)
 	if (!config_lookup_string(cf, path, &v))
 		return config_lookup(cf, path) ? -1 : 0;
 	return inet_pton(AF_INET, v, out) == 1 ? 0 : -1;
+}
+
+int tool_config_read(config_t *cf, const char *path, char *err, size_t errlen)
+{
+	config_init(cf);
+	if (config_read_file(cf, path))
+		return 0;
+	snprintf(err, errlen, "%s:%d: %s", path, config_error_line(cf),
+		 config_error_type(cf) == CONFIG_ERR_FILE_IO ? "cannot read the file" :
+		 config_error_text(cf));
+	return -1;
 }

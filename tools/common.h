@@ -7,6 +7,7 @@
 
 #include <libconfig.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Parse all of s as a number within min..max into *out. Returns 0, or -1 leaving *out. */
@@ -17,6 +18,10 @@ uint64_t tool_wall_ms(void);
 
 /* The monotonic clock in ms, with its fraction: for pacing and timeouts. */
 double tool_mono_ms(void);
+
+/* config_init cf and read path into it. Returns 0, or -1 with err saying "file:line: why";
+ * cf is to be destroyed either way. */
+int tool_config_read(config_t *cf, const char *path, char *err, size_t errlen);
 
 /* The IPv4 address setting path of cf into *out, if it is there. Returns 0 (absent or good),
  * or -1 if it is not a string holding a dotted-quad address. */

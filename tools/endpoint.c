@@ -314,13 +314,8 @@ static int load_settings(const char *path, struct settings *s, char *err, size_t
 
 	inet_pton(AF_INET, "127.0.0.1", &s->interface);
 	inet_pton(AF_INET, "239.192.0.0", &s->base);
-	config_init(&cf);
-	if (!config_read_file(&cf, path)) {
-		snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&cf),
-			 config_error_type(&cf) == CONFIG_ERR_FILE_IO ? "cannot read the file" :
-			 config_error_text(&cf));
+	if (tool_config_read(&cf, path, err, errlen))
 		goto out;
-	}
 	if (check_names(config_root_setting(&cf), path, err, errlen))
 		goto out;
 	config_lookup_string(&cf, "zones", &zones);
