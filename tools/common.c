@@ -29,12 +29,17 @@ uint64_t tool_wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-double tool_mono_ms(void)
+double tool_mono_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double tool_mono_ms(void)
+{
+	return tool_mono_s() * 1e3;
 }
 
 int tool_config_address(config_t *cf, const char *path, struct in_addr *out)

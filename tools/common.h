@@ -16,7 +16,8 @@ int tool_number(const char *s, double min, double max, double *out);
 /* Wall-clock time in ms since 1970 UTC, as control packets carry it. */
 uint64_t tool_wall_ms(void);
 
-/* The monotonic clock in ms, with its fraction: for pacing and timeouts. */
+/* The monotonic clock in s or ms, with its fraction: for pacing and timeouts. */
+double tool_mono_s(void);
 double tool_mono_ms(void);
 
 /* config_init cf and read path into it. Returns 0, or -1 with err saying "file:line: why";

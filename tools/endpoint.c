@@ -112,14 +112,6 @@ static void on_signal(int sig)
 	stopping = 1;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The clock packets' sent_ms is compared with: ms since 1970 UTC. */
 static void usage(FILE *f)
 {
@@ -592,7 +584,7 @@ static void on_start(struct endpoint *ep, const struct proto_control *c)
 	b->active = 1;
 	b->start = *c;
 	b->next_seq = c->seq;
-	b->last_packet = now_s();
+	b->last_packet = tool_mono_s();
 	opus_decoder_ctl(ep->dec, OPUS_RESET_STATE);
 	ep->rep.now = 1;
 }
@@ -651,7 +643,7 @@ static void on_rtp(struct endpoint *ep, const unsigned char *buf, size_t len,
 		return;
 	}
 	b->c.received++;
-	b->last_packet = now_s();
+	b->last_packet = tool_mono_s();
 	if (b->c.received == 1)
 		b->c.missed = (unsigned long)gap;	/* joined late: never heard, not lost */
 	else
@@ -742,7 +734,7 @@ static int open_reporter(struct endpoint *ep, char *err, size_t errlen)
 	/* Firmware would keep a start counter in flash; the start time in ms grows as well,
 	 * which is all the head-end asks of boot. */
 	r->boot = tool_wall_ms();
-	r->started = now_s();
+	r->started = tool_mono_s();
 	fprintf(stderr, "report: every %d s to %s:%d, signed with key %08x (%s)\n",
 		ep->set.report_period_s, inet_ntop(AF_INET, &r->to.sin_addr, a, sizeof(a)),
 		ep->set.report_port, r->key_id, path);
@@ -758,7 +750,7 @@ static void send_report(struct endpoint *ep, int off)
 	struct proto_report rp = {
 		.state = PROTO_STATE_NORMAL, .endpoint = ep->opt.id, .key_id = r->key_id,
 		.boot = r->boot, .seq = ++r->seq, .sent_ms = tool_wall_ms(), .last = r->last,
-		.uptime_s = (uint32_t)(now_s() - r->started),
+		.uptime_s = (uint32_t)(tool_mono_s() - r->started),
 		.received = (uint32_t)(ep->total.received + b->c.received),
 		.lost = (uint32_t)(ep->total.lost + b->c.lost),
 		.rejected = rejected_total(ep),
@@ -795,17 +787,17 @@ static void send_report(struct endpoint *ep, int off)
 	/* The periodic reports keep the phase of the endpoint's start: were the period counted
 	 * again from every report, a broadcast's START and END reports would line up every
 	 * loudspeaker of a district into one burst at the head-end, period after period. */
-	if (now_s() >= r->next) {
+	if (tool_mono_s() >= r->next) {
 		r->next += ep->set.report_period_s;
-		if (r->next <= now_s())
-			r->next = now_s() + ep->set.report_period_s;
+		if (r->next <= tool_mono_s())
+			r->next = tool_mono_s() + ep->set.report_period_s;
 	}
 }
 
 /* Every period, and at once when a broadcast starts or ends or a fault comes or goes. */
 static void report_due(struct endpoint *ep)
 {
-	if (ep->set.report && (ep->rep.now || now_s() >= ep->rep.next))
+	if (ep->set.report && (ep->rep.now || tool_mono_s() >= ep->rep.next))
 		send_report(ep, 0);
 }
 
@@ -863,7 +855,7 @@ out:
  * overall timeout, whichever is first; a second at most so signals are seen. */
 static int wait_ms(const struct endpoint *ep, double started)
 {
-	double t = now_s(), left = 1.0;
+	double t = tool_mono_s(), left = 1.0;
 
 	if (ep->cur.active && ep->cur.last_packet + ep->set.silence_ms / 1e3 - t < left)
 		left = ep->cur.last_packet + ep->set.silence_ms / 1e3 - t;
@@ -876,7 +868,7 @@ static int wait_ms(const struct endpoint *ep, double started)
 
 static int run(struct endpoint *ep)
 {
-	double started = now_s();
+	double started = tool_mono_s();
 	unsigned char buf[PROTO_MAX_PACKET + 1];
 	int rc = -1;
 
@@ -890,11 +882,12 @@ static int run(struct endpoint *ep)
 					 MSG_DONTWAIT | MSG_TRUNC)) >= 0)
 				on_packet(ep, buf, (size_t)n);
 		}
-		if (ep->cur.active && now_s() - ep->cur.last_packet > ep->set.silence_ms / 1e3)
+		if (ep->cur.active &&
+		    tool_mono_s() - ep->cur.last_packet > ep->set.silence_ms / 1e3)
 			finish(ep, "silence after its last packet");
 		if (ep->opt.count && ep->played >= ep->opt.count)
 			rc = 0;
-		else if (ep->opt.timeout > 0 && now_s() - started >= ep->opt.timeout)
+		else if (ep->opt.timeout > 0 && tool_mono_s() - started >= ep->opt.timeout)
 			rc = 2;
 		else
 			report_due(ep);

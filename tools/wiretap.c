@@ -72,14 +72,6 @@ static void on_signal(int sig)
 	stopping = 1;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void usage(void)
 {
 	fprintf(stderr,
@@ -186,7 +178,7 @@ static int cmd_record(const struct options *o)
 	int fd = listener(o->port, o->groups, o->n_groups);
 	FILE *f = fopen(o->file, "wb");
 	unsigned char buf[BIG], head[16];
-	double start = now_s();
+	double start = tool_mono_s();
 	unsigned long n = 0;
 
 	if (!f) {
@@ -195,10 +187,10 @@ static int cmd_record(const struct options *o)
 	}
 	want_pktinfo(fd);
 	fwrite("CXW1", 1, 4, f);
-	while (!stopping && (o->seconds <= 0 || now_s() - start < o->seconds)) {
+	while (!stopping && (o->seconds <= 0 || tool_mono_s() - start < o->seconds)) {
 		struct in_addr group = { 0 };
 		ssize_t len = receive(fd, buf, sizeof(buf), &group, 100);
-		uint64_t us = (uint64_t)((now_s() - start) * 1e6);
+		uint64_t us = (uint64_t)((tool_mono_s() - start) * 1e6);
 
 		if (len < 0)
 			continue;
@@ -483,7 +475,7 @@ static int cmd_relay(const struct options *o)
 {
 	struct relay *r = calloc(1, sizeof(*r));
 	unsigned char buf[BIG];
-	double start = now_s();
+	double start = tool_mono_s();
 
 	if (!r)
 		return 1;
@@ -492,7 +484,7 @@ static int cmd_relay(const struct options *o)
 	r->tx = sender();
 	want_pktinfo(r->rx);
 	crypto_sign_keypair(r->pk, r->sk);
-	while (!stopping && (o->seconds <= 0 || now_s() - start < o->seconds)) {
+	while (!stopping && (o->seconds <= 0 || tool_mono_s() - start < o->seconds)) {
 		struct in_addr group = { 0 };
 		ssize_t n = receive(r->rx, buf, sizeof(buf), &group, 100);
 
