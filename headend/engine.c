@@ -1761,10 +1761,9 @@ static json_t *job_json(const struct engine *e, const struct job *j)
 	return o;
 }
 
-char *engine_status_json(struct engine *e)
+json_t *engine_status(struct engine *e)
 {
 	json_t *root = json_object(), *playing = json_array(), *queued = json_array();
-	char *text;
 
 	pthread_mutex_lock(&e->lock);
 	for (const struct job *j = e->jobs; j; j = j->next)
@@ -1775,9 +1774,7 @@ char *engine_status_json(struct engine *e)
 	json_object_set_new(root, "recent", json_deep_copy(e->recent));
 	json_object_set_new(root, "skipped", json_deep_copy(e->notes));
 	pthread_mutex_unlock(&e->lock);
-	text = json_dumps(root, JSON_INDENT(2));
-	json_decref(root);
-	return text;
+	return root;
 }
 
 static int open_socket(struct engine *e, char *err, size_t errlen)

@@ -62,8 +62,9 @@ char *engine_warnings_json(struct engine *e);
 /* 1 if the pacer thread has gone round its loop within the last max_s seconds. */
 int engine_alive(struct engine *e, int max_s);
 
-/* What is playing where, queued and recently finished, as JSON text the caller frees. */
-char *engine_status_json(struct engine *e);
+/* What is playing where, queued and recently finished (GET /v1/status): a new reference, or
+ * NULL out of memory. */
+json_t *engine_status(struct engine *e);
 
 /* Start a key rotation (headend/keys.h): *id is the new key, which signs once it has been
  * announced. Returns 0, or -1 with err set. */

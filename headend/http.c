@@ -302,9 +302,13 @@ static enum MHD_Result answer_onair(struct http *h, struct MHD_Connection *c,
 
 static enum MHD_Result get_status(struct http *h, struct MHD_Connection *c)
 {
-	char *text = reports_annotate(h->reports, engine_status_json(h->engine));
+	json_t *status = engine_status(h->engine);
+	char *text;
 	enum MHD_Result rc;
 
+	reports_annotate(h->reports, status);
+	text = status ? json_dumps(status, JSON_INDENT(2)) : NULL;
+	json_decref(status);
 	if (!text)
 		return refuse(c, "GET", "/v1/status", 500, "out of memory");
 	rc = reply(c, MHD_HTTP_OK, text);

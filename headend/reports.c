@@ -749,21 +749,12 @@ static void annotate(struct reports *r, json_t *list)
 	}
 }
 
-char *reports_annotate(struct reports *r, char *text)
+void reports_annotate(struct reports *r, json_t *status)
 {
-	json_t *o = r && text ? json_loads(text, 0, NULL) : NULL;
-	char *out;
-
-	if (!o)
-		return text;
+	if (!r || !status)
+		return;
 	pthread_mutex_lock(&r->lock);
-	annotate(r, json_object_get(o, "playing"));
-	annotate(r, json_object_get(o, "recent"));
+	annotate(r, json_object_get(status, "playing"));
+	annotate(r, json_object_get(status, "recent"));
 	pthread_mutex_unlock(&r->lock);
-	out = json_dumps(o, JSON_INDENT(2));
-	json_decref(o);
-	if (!out)
-		return text;
-	free(text);
-	return out;
 }

@@ -8,6 +8,7 @@
 #ifndef CX_HEADEND_REPORTS_H
 #define CX_HEADEND_REPORTS_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "headend/config.h"
@@ -46,9 +47,8 @@ unsigned reports_handle(struct reports *r, const char *method, const char *url,
 			const char *target, const char *broadcast, const char *who,
 			const char *body, size_t len, char **answer, char *err, size_t errlen);
 
-/* GET /v1/status with "reports": {"played", "targeted", "final"} added to each broadcast
- * playing or recent that the table knows. Takes text (engine_status_json's) and returns the
- * text to send, which may be text itself. */
-char *reports_annotate(struct reports *r, char *text);
+/* Add "reports": {"played", "targeted", "final"} to each broadcast playing or recent in status
+ * (engine_status's) that the table knows. */
+void reports_annotate(struct reports *r, json_t *status);
 
 #endif
